@@ -1,0 +1,353 @@
+//! An item's eligibility for one person, with the explanation, and the compiled program that
+//! scans a whole registry with the same rules.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::expr::{Expr, Literal, Op, Operand, Test};
+use super::facts::{Fact, FactKind, Facts};
+use super::params::Parameters;
+use super::program::{CompileError, FactRow, Program, Tri, resolve};
+use crate::catalog::{Catalog, Item, ItemCode};
+
+/// The answer for an item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Eligible,
+    /// Missing data, or waiting for a prerequisite item of the same application.
+    NotYet,
+    NotEligible,
+}
+
+impl Verdict {
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Eligible => "符合条件",
+            Verdict::NotYet => "暂不能判断",
+            Verdict::NotEligible => "不符合条件",
+        }
+    }
+}
+
+/// The result of one rule or prerequisite, explained.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleOutcome {
+    pub rule: String,
+    pub label: String,
+    pub result: Tri,
+    /// A prerequisite (持证, 已失业登记 …) rather than an eligibility rule.
+    pub prerequisite: bool,
+    /// A prerequisite that waits for an item of the same application.
+    #[serde(default)]
+    pub waiting: bool,
+    pub blocking: bool,
+    /// What the rule found, e.g. "残疾等级：三级（要求：属于 一级、二级）".
+    pub detail: String,
+    /// "依据：…" or the sample-configuration note.
+    pub citation: String,
+}
+
+/// An item's eligibility: the verdict, a one-paragraph summary and every rule's outcome. It
+/// informs the reviewer; it never decides for them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Eligibility {
+    pub item: ItemCode,
+    pub verdict: Verdict,
+    pub summary: String,
+    pub waiting_for: Vec<ItemCode>,
+    pub outcomes: Vec<RuleOutcome>,
+    /// The date whose parameter versions were applied (the case's submission date).
+    pub as_of: NaiveDate,
+}
+
+impl Eligibility {
+    /// The failed blocking rules: these refuse an application at submission.
+    pub fn blocking_failures(&self) -> impl Iterator<Item = &RuleOutcome> {
+        self.outcomes
+            .iter()
+            .filter(|o| o.blocking && o.result == Tri::False)
+    }
+
+    /// The failed prerequisites: the item cannot be applied for unless an item of the same
+    /// application establishes them.
+    pub fn failed_prerequisites(&self) -> impl Iterator<Item = &RuleOutcome> {
+        self.outcomes
+            .iter()
+            .filter(|o| o.prerequisite && o.result == Tri::False)
+    }
+}
+
+/// Evaluates an item for a person. `pending` are the items of the same application that have not
+/// concluded yet: a prerequisite they can satisfy makes this item wait for them.
+pub fn evaluate(
+    catalog: &Catalog,
+    item: &Item,
+    facts: &Facts,
+    as_of: NaiveDate,
+    pending: &[ItemCode],
+) -> Eligibility {
+    let row = FactRow::encode(facts, catalog);
+    let mut outcomes = Vec::new();
+    let mut waiting_for = Vec::new();
+    for p in &item.prerequisites {
+        let waits: Vec<ItemCode> = p
+            .satisfied_by
+            .iter()
+            .filter(|c| pending.contains(c))
+            .cloned()
+            .collect();
+        if !waits.is_empty() {
+            let names: Vec<String> = waits
+                .iter()
+                .map(|c| format!("「{}」", catalog.item_name(c)))
+                .collect();
+            outcomes.push(RuleOutcome {
+                rule: format!("prerequisite:{}", p.label),
+                label: p.label.clone(),
+                result: Tri::Unknown,
+                prerequisite: true,
+                waiting: true,
+                blocking: false,
+                detail: format!("本次申请中的{}办结后，按其结果判断", names.join("、")),
+                citation: String::new(),
+            });
+            waiting_for.extend(waits);
+            continue;
+        }
+        let (result, detail) = explain(&p.test, catalog, &catalog.params, facts, as_of, &row);
+        outcomes.push(RuleOutcome {
+            rule: format!("prerequisite:{}", p.label),
+            label: p.label.clone(),
+            result,
+            prerequisite: true,
+            waiting: false,
+            blocking: false,
+            detail,
+            citation: String::new(),
+        });
+    }
+    for rule in &item.rules {
+        let (result, mut detail) =
+            explain(&rule.test, catalog, &catalog.params, facts, as_of, &row);
+        if result == Tri::False
+            && let Some(text) = &rule.explain_fail
+        {
+            detail = format!("{text}（{detail}）");
+        }
+        outcomes.push(RuleOutcome {
+            rule: rule.id.clone(),
+            label: rule.label.clone(),
+            result,
+            prerequisite: false,
+            waiting: false,
+            blocking: rule.blocking,
+            detail,
+            citation: rule.citation.text(),
+        });
+    }
+    let verdict = if outcomes.iter().any(|o| o.result == Tri::False) {
+        Verdict::NotEligible
+    } else if outcomes.iter().any(|o| o.result == Tri::Unknown) {
+        Verdict::NotYet
+    } else {
+        Verdict::Eligible
+    };
+    let summary = summarize(catalog, item, verdict, &outcomes, &waiting_for);
+    waiting_for.sort();
+    waiting_for.dedup();
+    Eligibility {
+        item: item.code.clone(),
+        verdict,
+        summary,
+        waiting_for,
+        outcomes,
+        as_of,
+    }
+}
+
+fn summarize(
+    catalog: &Catalog,
+    item: &Item,
+    verdict: Verdict,
+    outcomes: &[RuleOutcome],
+    waiting_for: &[ItemCode],
+) -> String {
+    let line = |o: &RuleOutcome| {
+        if o.citation.is_empty() {
+            format!("「{}」{}", o.label, o.detail)
+        } else {
+            format!("「{}」{}；{}", o.label, o.detail, o.citation)
+        }
+    };
+    match verdict {
+        Verdict::Eligible => {
+            let met: Vec<String> = outcomes.iter().map(line).collect();
+            format!("看起来符合「{}」的条件：{}。", item.name, met.join("；"))
+        }
+        Verdict::NotEligible => {
+            let failed: Vec<String> = outcomes
+                .iter()
+                .filter(|o| o.result == Tri::False)
+                .map(line)
+                .collect();
+            format!("不符合「{}」的条件：{}。", item.name, failed.join("；"))
+        }
+        Verdict::NotYet => {
+            let mut parts = Vec::new();
+            if !waiting_for.is_empty() {
+                let mut names: Vec<String> = waiting_for
+                    .iter()
+                    .map(|c| format!("「{}」", catalog.item_name(c)))
+                    .collect();
+                names.dedup();
+                parts.push(format!(
+                    "需等待本次申请中的{}办结，再按其结果判断",
+                    names.join("、")
+                ));
+            }
+            let missing: Vec<String> = outcomes
+                .iter()
+                .filter(|o| o.result == Tri::Unknown && !o.waiting)
+                .map(line)
+                .collect();
+            if !missing.is_empty() {
+                parts.push(format!("还缺少判断所需的信息：{}", missing.join("；")));
+            }
+            format!(
+                "暂不能判断是否符合「{}」的条件：{}。",
+                item.name,
+                parts.join("；")
+            )
+        }
+    }
+}
+
+/// Evaluates an expression for one row and says in words what it found.
+fn explain(
+    expr: &Expr,
+    catalog: &Catalog,
+    params: &Parameters,
+    facts: &Facts,
+    as_of: NaiveDate,
+    row: &FactRow,
+) -> (Tri, String) {
+    let mut parts = Vec::new();
+    let result = walk(expr, catalog, params, facts, as_of, row, &mut parts);
+    (result, parts.join("，"))
+}
+
+fn walk(
+    expr: &Expr,
+    catalog: &Catalog,
+    params: &Parameters,
+    facts: &Facts,
+    as_of: NaiveDate,
+    row: &FactRow,
+    out: &mut Vec<String>,
+) -> Tri {
+    match expr {
+        Expr::All(parts) => parts
+            .iter()
+            .map(|p| walk(p, catalog, params, facts, as_of, row, out))
+            .fold(Tri::True, Tri::and),
+        Expr::Any(parts) => {
+            let mut inner = Vec::new();
+            let v = parts
+                .iter()
+                .map(|p| walk(p, catalog, params, facts, as_of, row, &mut inner))
+                .fold(Tri::False, Tri::or);
+            out.push(format!("（满足其一：{}）", inner.join("；或 ")));
+            v
+        }
+        Expr::Not(inner) => {
+            let mut sub = Vec::new();
+            let v = walk(inner, catalog, params, facts, as_of, row, &mut sub).not();
+            out.push(format!("（不得：{}）", sub.join("，")));
+            v
+        }
+        Expr::Test(test) => {
+            let (v, text) = leaf(test, catalog, params, facts, as_of, row);
+            out.push(text);
+            v
+        }
+    }
+}
+
+fn leaf(
+    test: &Test,
+    catalog: &Catalog,
+    params: &Parameters,
+    facts: &Facts,
+    as_of: NaiveDate,
+    row: &FactRow,
+) -> (Tri, String) {
+    let fact = test.fact;
+    let actual = facts
+        .get(fact)
+        .map_or_else(|| "未知".to_owned(), |v| v.describe(fact));
+    let operand = match resolve(test, params, as_of) {
+        Ok(op) => op,
+        Err(e) => return (Tri::Unknown, format!("{}：{actual}（{e}）", fact.label())),
+    };
+    let single = Expr::Test(test.clone());
+    let result =
+        Program::compile(&single, params, as_of, catalog).map_or(Tri::Unknown, |p| p.eval_row(row));
+    let requirement = match (&test.op, &operand) {
+        (Op::IsTrue | Op::IsFalse | Op::Known | Op::Unknown, _) => test.op.phrase().to_owned(),
+        (op, Some(lit)) => format!("{}{}", op.phrase(), describe_literal(fact, lit, catalog)),
+        (op, None) => op.phrase().to_owned(),
+    };
+    let param_note = match &test.operand {
+        Operand::Param(key) => params
+            .get(key)
+            .map(|p| format!("；参数「{}」，{}", p.label, p.citation.text()))
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
+    (
+        result,
+        format!(
+            "{}：{actual}（要求：{requirement}{param_note}）",
+            fact.label()
+        ),
+    )
+}
+
+fn describe_literal(fact: Fact, lit: &Literal, catalog: &Catalog) -> String {
+    let int = |n: i64| match fact.kind() {
+        FactKind::Int { unit: "级" } => {
+            crate::ids::DisabilityGrade::new(u8::try_from(n).unwrap_or(0))
+                .map_or_else(|| format!("{n}级"), |g| g.label().to_owned())
+        }
+        FactKind::Int { unit } => format!("{n}{unit}"),
+        _ => n.to_string(),
+    };
+    let label = |k: &str| fact.value_label(k).unwrap_or(k).to_owned();
+    match lit {
+        Literal::Bool(true) => "是".to_owned(),
+        Literal::Bool(false) => "否".to_owned(),
+        Literal::Int(n) => int(*n),
+        Literal::IntList(l) => l.iter().map(|n| int(*n)).collect::<Vec<_>>().join("、"),
+        Literal::Enum(k) => label(k),
+        Literal::EnumList(l) => l.iter().map(|k| label(k)).collect::<Vec<_>>().join("、"),
+        Literal::Item(code) => format!("「{}」", catalog.item_name(code)),
+    }
+}
+
+/// The program deciding an item for a whole registry: every prerequisite (as a registry fact) and
+/// every rule, in force on `as_of`. True rows are eligible; false rows are not; the rest lack data.
+pub fn scan_program(
+    catalog: &Catalog,
+    item: &Item,
+    as_of: NaiveDate,
+) -> Result<Program, CompileError> {
+    let mut programs = Vec::new();
+    for p in &item.prerequisites {
+        programs.push(Program::compile(&p.test, &catalog.params, as_of, catalog)?);
+    }
+    for r in &item.rules {
+        programs.push(Program::compile(&r.test, &catalog.params, as_of, catalog)?);
+    }
+    Ok(Program::all(&programs))
+}
