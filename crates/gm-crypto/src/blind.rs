@@ -103,7 +103,6 @@ impl fmt::Debug for BlindIndex {
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 mod tests {
     use super::*;
 

@@ -278,7 +278,6 @@ pub(crate) fn decode_key<const N: usize>(value: &str) -> Result<[u8; N], KeyFile
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 mod tests {
     use super::*;
 

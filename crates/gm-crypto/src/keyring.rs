@@ -235,7 +235,6 @@ impl fmt::Debug for Keyring {
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 mod tests {
     use super::*;
 

@@ -1,5 +1,5 @@
 //! Published test vectors and end-to-end behaviour through the public API.
-#![expect(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 
 use gm_crypto::{
     BlindIndexKey, DataKey, KeyId, Keyring, OpenError, Sm3Hasher, envelope_key_id, hmac_sm3, sm3,

@@ -20,11 +20,10 @@ pub struct Pause {
 /// day of resumption does not, and the clock runs again from the working day after resumption,
 /// just as it starts from the working day after acceptance.
 ///
-/// The due date is the working day on which `limit` unpaused working days have elapsed. When every
-/// pause begins before the due date (the usual 补正 story) that is
-/// `add_working_days(started_on, limit + paused working days)`. A pause requested on or after
-/// the due date does not move it: an overdue item stays overdue while it waits. An open pause
-/// counts as paused up to `today`, which gives the projected due date.
+/// The due date is `add_working_days(started_on, limit + paused working days)`: time spent waiting
+/// for the applicant never counts against the department. A pause requested when the work is
+/// already overdue freezes the overdue count — it neither grows while the applicant is asked nor
+/// disappears. An open pause counts as paused up to `today`, which gives the projected due date.
 ///
 /// `pauses` are in order and do not overlap, as [`SlaClock::pause`] and [`SlaClock::resume`]
 /// keep them.
@@ -208,10 +207,6 @@ impl SlaClock {
     pub fn due_date(&self, cal: &WorkingCalendar, today: NaiveDate) -> Reckoned<NaiveDate> {
         let mut due = cal.add_working_days(self.started_on, self.limit_working_days);
         for (from, until) in self.paused_spans(today) {
-            // A pause requested on or after the due day comes too late to move it.
-            if from >= due.value {
-                break;
-            }
             let paused = due.absorb(cal.working_days_between(from, until));
             due.value = due.absorb(cal.add_working_days(due.value, paused));
         }

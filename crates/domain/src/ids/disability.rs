@@ -132,7 +132,6 @@ impl<'de> Deserialize<'de> for DisabilityGrade {
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "tests")]
 mod tests {
     use super::*;
 

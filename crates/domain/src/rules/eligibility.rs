@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::expr::{Expr, Literal, Op, Operand, Test};
+use super::expr::{Expr, Literal, Op, Test};
 use super::facts::{Fact, FactKind, Facts};
 use super::params::Parameters;
 use super::program::{CompileError, FactRow, Program, Tri, resolve};
@@ -46,6 +46,9 @@ pub struct RuleOutcome {
     pub detail: String,
     /// "依据：…" or the sample-configuration note.
     pub citation: String,
+    /// The policy parameters the rule used, with their values on the date and sources.
+    #[serde(default)]
+    pub params: Vec<String>,
 }
 
 /// An item's eligibility: the verdict, a one-paragraph summary and every rule's outcome. It
@@ -111,6 +114,7 @@ pub fn evaluate(
                 blocking: false,
                 detail: format!("本次申请中的{}办结后，按其结果判断", names.join("、")),
                 citation: String::new(),
+                params: Vec::new(),
             });
             waiting_for.extend(waits);
             continue;
@@ -125,6 +129,7 @@ pub fn evaluate(
             blocking: false,
             detail,
             citation: String::new(),
+            params: Vec::new(),
         });
     }
     for rule in &item.rules {
@@ -144,6 +149,7 @@ pub fn evaluate(
             blocking: rule.blocking,
             detail,
             citation: rule.citation.text(),
+            params: describe_params(&rule.test, &catalog.params, as_of),
         });
     }
     let verdict = if outcomes.iter().any(|o| o.result == Tri::False) {
@@ -175,9 +181,9 @@ fn summarize(
 ) -> String {
     let line = |o: &RuleOutcome| {
         if o.citation.is_empty() {
-            format!("「{}」{}", o.label, o.detail)
+            format!("「{}」：{}", o.label, o.detail)
         } else {
-            format!("「{}」{}；{}", o.label, o.detail, o.citation)
+            format!("「{}」：{}（{}）", o.label, o.detail, o.citation)
         }
     };
     match verdict {
@@ -223,7 +229,8 @@ fn summarize(
     }
 }
 
-/// Evaluates an expression for one row and says in words what it found.
+/// Evaluates an expression for one row and says in words what decided it: for a failed `all`,
+/// the parts that failed; for a met `any`, the part that was met.
 fn explain(
     expr: &Expr,
     catalog: &Catalog,
@@ -232,9 +239,8 @@ fn explain(
     as_of: NaiveDate,
     row: &FactRow,
 ) -> (Tri, String) {
-    let mut parts = Vec::new();
-    let result = walk(expr, catalog, params, facts, as_of, row, &mut parts);
-    (result, parts.join("，"))
+    let (result, parts) = walk(expr, catalog, params, facts, as_of, row);
+    (result, parts.join("；"))
 }
 
 fn walk(
@@ -244,32 +250,43 @@ fn walk(
     facts: &Facts,
     as_of: NaiveDate,
     row: &FactRow,
-    out: &mut Vec<String>,
-) -> Tri {
+) -> (Tri, Vec<String>) {
     match expr {
-        Expr::All(parts) => parts
-            .iter()
-            .map(|p| walk(p, catalog, params, facts, as_of, row, out))
-            .fold(Tri::True, Tri::and),
-        Expr::Any(parts) => {
-            let mut inner = Vec::new();
-            let v = parts
+        Expr::All(parts) | Expr::Any(parts) => {
+            let all = matches!(expr, Expr::All(_));
+            let children: Vec<(Tri, Vec<String>)> = parts
                 .iter()
-                .map(|p| walk(p, catalog, params, facts, as_of, row, &mut inner))
-                .fold(Tri::False, Tri::or);
-            out.push(format!("（满足其一：{}）", inner.join("；或 ")));
-            v
+                .map(|p| walk(p, catalog, params, facts, as_of, row))
+                .collect();
+            let result =
+                children
+                    .iter()
+                    .fold(if all { Tri::True } else { Tri::False }, |acc, (t, _)| {
+                        if all { acc.and(*t) } else { acc.or(*t) }
+                    });
+            // Say what decided it: the failures of an `all`, the success of an `any`.
+            let decisive = match (all, result) {
+                (true, Tri::True) | (false, Tri::False) => None,
+                (_, r) => Some(r),
+            };
+            let texts: Vec<String> = children
+                .into_iter()
+                .filter(|(t, _)| decisive.is_none_or(|d| *t == d))
+                .flat_map(|(_, texts)| texts)
+                .collect();
+            if all || texts.len() <= 1 {
+                (result, texts)
+            } else {
+                (result, vec![format!("以下均不满足：{}", texts.join("；"))])
+            }
         }
         Expr::Not(inner) => {
-            let mut sub = Vec::new();
-            let v = walk(inner, catalog, params, facts, as_of, row, &mut sub).not();
-            out.push(format!("（不得：{}）", sub.join("，")));
-            v
+            let (t, texts) = walk(inner, catalog, params, facts, as_of, row);
+            (t.not(), vec![format!("不应满足：{}", texts.join("；"))])
         }
         Expr::Test(test) => {
-            let (v, text) = leaf(test, catalog, params, facts, as_of, row);
-            out.push(text);
-            v
+            let (t, text) = leaf(test, catalog, params, facts, as_of, row);
+            (t, vec![text])
         }
     }
 }
@@ -285,7 +302,7 @@ fn leaf(
     let fact = test.fact;
     let actual = facts
         .get(fact)
-        .map_or_else(|| "未知".to_owned(), |v| v.describe(fact));
+        .map_or_else(|| "尚无记录".to_owned(), |v| v.describe(fact));
     let operand = match resolve(test, params, as_of) {
         Ok(op) => op,
         Err(e) => return (Tri::Unknown, format!("{}：{actual}（{e}）", fact.label())),
@@ -298,19 +315,9 @@ fn leaf(
         (op, Some(lit)) => format!("{}{}", op.phrase(), describe_literal(fact, lit, catalog)),
         (op, None) => op.phrase().to_owned(),
     };
-    let param_note = match &test.operand {
-        Operand::Param(key) => params
-            .get(key)
-            .map(|p| format!("；参数「{}」，{}", p.label, p.citation.text()))
-            .unwrap_or_default(),
-        _ => String::new(),
-    };
     (
         result,
-        format!(
-            "{}：{actual}（要求：{requirement}{param_note}）",
-            fact.label()
-        ),
+        format!("{}：{actual}（要求：{requirement}）", fact.label()),
     )
 }
 
@@ -332,6 +339,39 @@ fn describe_literal(fact: Fact, lit: &Literal, catalog: &Catalog) -> String {
         Literal::Enum(k) => label(k),
         Literal::EnumList(l) => l.iter().map(|k| label(k)).collect::<Vec<_>>().join("、"),
         Literal::Item(code) => format!("「{}」", catalog.item_name(code)),
+    }
+}
+
+/// The parameters an expression reads, as "label：value（citation）" on the date.
+fn describe_params(expr: &Expr, params: &Parameters, as_of: NaiveDate) -> Vec<String> {
+    let mut keys = std::collections::BTreeSet::new();
+    expr.params(&mut keys);
+    keys.iter()
+        .filter_map(|k| params.get(k))
+        .map(|p| {
+            let value = p.on(as_of).map_or_else(
+                || "尚未生效".to_owned(),
+                |v| describe_param_value(&v.value, p.unit.as_deref()),
+            );
+            format!("{}：{value}（{}）", p.label, p.citation.text())
+        })
+        .collect()
+}
+
+fn describe_param_value(value: &super::params::ParamValue, unit: Option<&str>) -> String {
+    use super::params::ParamValue;
+    let unit = unit.unwrap_or("");
+    match value {
+        ParamValue::Bool(b) => if *b { "是" } else { "否" }.to_owned(),
+        ParamValue::Int(n) => format!("{n}{unit}"),
+        ParamValue::IntList(l) => l
+            .iter()
+            .map(|n| format!("{n}{unit}"))
+            .collect::<Vec<_>>()
+            .join("、"),
+        ParamValue::Text(t) => t.clone(),
+        ParamValue::TextList(l) => l.join("、"),
+        ParamValue::Money { fen } => super::params::yuan(*fen),
     }
 }
 

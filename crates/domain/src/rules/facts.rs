@@ -295,7 +295,6 @@ impl<'de> Deserialize<'de> for Facts {
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "test")]
 mod tests {
     use super::*;
 

@@ -83,7 +83,6 @@ impl From<CaseNumber> for String {
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "test")]
 mod tests {
     use super::*;
 
