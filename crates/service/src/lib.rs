@@ -1,1 +1,64 @@
-//! service
+//! Use cases of the 残疾人服务「一件事」 platform and the ports they need.
+//!
+//! [`Platform`] holds the catalog, calendar, region tree, clock, personal-data vault and a store;
+//! its methods are the use cases (submit, accept, decide, …). Transaction boundaries live here:
+//! every use case is one [`ports::CaseCommit`].
+
+pub mod cache;
+pub mod cases;
+pub mod catalogs;
+pub mod clock;
+pub mod demo;
+pub mod error;
+pub mod pii;
+pub mod ports;
+
+use std::sync::Arc;
+
+use domain::calendar::WorkingCalendar;
+use domain::region::RegionTree;
+
+pub use cases::{CaseView, SubmitRequest, Submitted};
+pub use catalogs::Catalogs;
+pub use clock::{Clock, SystemClock};
+pub use error::ServiceError;
+pub use pii::Vault;
+pub use ports::{Store, StoreError};
+
+/// The platform: reference data, the clock, the vault and the store.
+#[derive(Debug)]
+pub struct Platform<S> {
+    pub store: S,
+    pub clock: Arc<dyn Clock>,
+    pub catalogs: Catalogs,
+    pub calendar: WorkingCalendar,
+    pub regions: RegionTree,
+    pub vault: Arc<Vault>,
+    cache: cache::CaseCache,
+}
+
+impl<S> Platform<S> {
+    pub fn new(
+        store: S,
+        clock: Arc<dyn Clock>,
+        catalogs: Catalogs,
+        calendar: WorkingCalendar,
+        regions: RegionTree,
+        vault: Arc<Vault>,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            catalogs,
+            calendar,
+            regions,
+            vault,
+            cache: cache::CaseCache::new(20_000),
+        }
+    }
+
+    /// How many cases are held in memory.
+    pub fn cached_cases(&self) -> usize {
+        self.cache.len()
+    }
+}

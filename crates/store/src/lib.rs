@@ -1,1 +1,100 @@
-//! store
+//! Storage adapters: one set of repository ports ([`service::ports`]) served by SQLite (an
+//! embedded file in WAL mode, the default) and PostgreSQL, through sqlx's `Any` driver with the
+//! same SQL on both (see docs/adr/0001-one-store-two-engines.md). Migrations live in
+//! `migrations/sqlite` and `migrations/postgres`.
+//!
+//! Writes of cases go through [`writer`]: either straight to a pool connection, one transaction
+//! per commit, or through a single writer that group-commits many acknowledged commits in one
+//! durable transaction (docs/adr/0002-group-commit.md).
+
+mod cases;
+mod connect;
+pub mod reference;
+mod registry;
+mod sql;
+mod writer;
+
+use std::sync::Arc;
+
+use service::Vault;
+use service::ports::StoreError;
+use sqlx::AnyPool;
+use tokio::sync::mpsc;
+
+pub use connect::{DbOptions, Engine, Synchronous};
+
+/// The store: a connection pool, the vault that seals personal data, and the case writer.
+#[derive(Clone, Debug)]
+pub struct Db {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    pool: AnyPool,
+    engine: Engine,
+    vault: Arc<Vault>,
+    writer: Option<mpsc::Sender<writer::Job>>,
+}
+
+impl Db {
+    /// Connects, runs the migrations, and starts the group-commit writer if asked.
+    pub async fn open(options: &DbOptions, vault: Arc<Vault>) -> Result<Db, StoreError> {
+        let (pool, engine) = connect::pool(options).await?;
+        connect::migrate(&pool, engine).await?;
+        let writer = options
+            .group_commit
+            .then(|| writer::spawn(pool.clone(), engine, vault.clone()));
+        Ok(Db {
+            inner: Arc::new(Inner {
+                pool,
+                engine,
+                vault,
+                writer,
+            }),
+        })
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.inner.engine
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.inner.pool
+    }
+
+    /// Is the database reachable?
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1")
+            .execute(&self.inner.pool)
+            .await
+            .is_ok()
+    }
+
+    /// Closes the pool (the writer finishes what it holds first).
+    pub async fn close(&self) {
+        self.inner.pool.close().await;
+    }
+}
+
+pub(crate) fn db_error(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(db) = &e
+        && db.is_unique_violation()
+    {
+        let msg = db.message();
+        let constraint = db.constraint().unwrap_or("");
+        // A concurrent append to a case's timeline, or a concurrent first registration of the
+        // same person: someone else got there first.
+        if msg.contains("case_events")
+            || constraint.starts_with("case_events")
+            || msg.contains("persons.id_index")
+            || constraint.starts_with("persons_id_index")
+        {
+            return StoreError::Conflict;
+        }
+    }
+    if matches!(e, sqlx::Error::PoolClosed) {
+        return StoreError::Closed;
+    }
+    StoreError::Database(e.to_string())
+}

@@ -12,7 +12,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-pub use load::{CatalogSources, SourceFile};
+pub use load::{CatalogErrors, CatalogSources, SourceFile};
 
 use crate::rules::expr::Expr;
 use crate::rules::facts::Fact;

@@ -586,7 +586,7 @@ impl Case {
                     });
                 }
             }
-            EventKind::RegistryUpdated { .. } => {}
+            EventKind::RegistryUpdated { .. } | EventKind::BenefitsAdjusted { .. } => {}
             EventKind::Withdrawn { .. } => {
                 self.status = CaseStatus::Withdrawn;
                 self.supplement = None;

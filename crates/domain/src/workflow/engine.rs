@@ -829,3 +829,21 @@ impl Case {
         Ok(w.done())
     }
 }
+
+impl Case {
+    /// Records, as the system, what a certificate event changed in the person's other benefits
+    /// (the registry cascade computed by the service).
+    pub fn benefits_adjusted(
+        &self,
+        item: ItemCode,
+        changes: Vec<String>,
+        now: DateTime<Utc>,
+    ) -> Event {
+        Event {
+            seq: self.version + 1,
+            at: now,
+            actor: Actor::System,
+            kind: EventKind::BenefitsAdjusted { item, changes },
+        }
+    }
+}

@@ -186,6 +186,11 @@ pub enum EventKind {
         effect: RegistryEffect,
         description: String,
     },
+    /// Other benefits of the person changed because of a certificate event (cascade).
+    BenefitsAdjusted {
+        item: ItemCode,
+        changes: Vec<String>,
+    },
     Withdrawn {
         reason: String,
         on: NaiveDate,
@@ -212,6 +217,7 @@ impl EventKind {
             EventKind::TaskCancelled { .. } => "任务取消",
             EventKind::ItemConcluded { .. } => "事项办结",
             EventKind::RegistryUpdated { .. } => "更新基础信息库",
+            EventKind::BenefitsAdjusted { .. } => "相关待遇联动调整",
             EventKind::Withdrawn { .. } => "撤回申请",
             EventKind::Concluded { .. } => "办结并反馈",
         }

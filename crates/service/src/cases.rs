@@ -1,0 +1,644 @@
+//! Case use cases: submit, accept, refuse, ask for and give a supplement, decide, withdraw, read.
+//! Each is one durable transaction holding the case's new events, its projections, and any
+//! registry changes.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::application::{self, Answer, FormAnswers, Selection};
+use domain::catalog::{Catalog, ItemCode};
+use domain::ids::IdNumber;
+use domain::region::RegionCode;
+use domain::registry::{Household, Person, PersonId, PersonStatus, Record, RegistryChange};
+use domain::rules::Facts;
+use domain::time::shanghai_date;
+use domain::workflow::{
+    self, Actor, Case, CaseId, CaseNumber, Channel, Ctx, Decision, Event, EventKind, NewCase,
+    SupplementScope, TaskStatus, WorkflowError,
+};
+
+use crate::Platform;
+use crate::clock::new_id;
+use crate::error::ServiceError;
+use crate::pii::Place;
+use crate::ports::{CaseCommit, CaseRow, RegistryWrite, SealedForm, Store, StoreError, TaskRow};
+
+/// An application as submitted online or at the window.
+#[derive(Debug, Clone)]
+pub struct SubmitRequest {
+    /// The applicant's ID number as typed (spaces, hyphens and a lower-case x are fine).
+    pub id_number: String,
+    pub selection: Selection,
+    /// The answers of the merged form, by field key, as text.
+    pub answers: BTreeMap<String, String>,
+    pub via_agent: bool,
+    pub channel: Channel,
+}
+
+/// A submitted case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submitted {
+    pub case_id: CaseId,
+    pub number: CaseNumber,
+}
+
+/// A case with its number, as read.
+#[derive(Debug, Clone)]
+pub struct CaseView {
+    pub case: Case,
+    pub number: Option<CaseNumber>,
+}
+
+const FORM_TABLE: &str = "case_forms";
+
+fn form_place(case: &CaseId, version: u32) -> String {
+    format!("{}/{version}", case.0)
+}
+
+impl<S: Store> Platform<S> {
+    /// Submits an application: validates the ID number, the selection and the form; applies
+    /// 属地管理; refuses forbidden combinations and unmet prerequisites; records the case and its
+    /// number in one transaction.
+    pub async fn submit(
+        &self,
+        actor: &Actor,
+        request: SubmitRequest,
+    ) -> Result<Submitted, ServiceError> {
+        let catalog = self.catalogs.current().clone();
+        let id_number = IdNumber::parse(&request.id_number).map_err(|e| {
+            ServiceError::field(
+                "applicant.id_number",
+                e.code(),
+                format!("居民身份证号码：{e}"),
+            )
+        })?;
+        let items = catalog.check_selection(&request.selection)?;
+        let form = application::merged_form(&catalog, &items, request.via_agent);
+        let answers = application::validate_answers(&form, &request.answers)
+            .map_err(ServiceError::Invalid)?;
+        match answers.get("applicant.id_number") {
+            Some(Answer::IdNumber(id)) if *id != id_number => {
+                return Err(ServiceError::field(
+                    "applicant.id_number",
+                    "form.id_mismatch",
+                    "表中的身份证号码与申请人身份证号码不一致",
+                ));
+            }
+            _ => {}
+        }
+        let hukou = match answers.get("applicant.hukou_region") {
+            Some(Answer::Region(r)) => r.clone(),
+            _ => {
+                return Err(ServiceError::field(
+                    "applicant.hukou_region",
+                    "form.required",
+                    "请选择户籍所在乡镇（街道）",
+                ));
+            }
+        };
+        let place = self.regions.handling_place(&hukou)?;
+        let now = self.clock.now();
+        let today = shanghai_date(now);
+
+        let index = self.vault.id_index(&id_number);
+        let existing = self.store.find_by_id_index(&index).await?;
+        let (record, added) = match existing {
+            Some(r) => (r, None),
+            None => {
+                let person = person_from_form(PersonId(new_id(now)), &id_number, &hukou, &answers);
+                let record = Record {
+                    person: person.clone(),
+                    certificate: None,
+                    benefits: Vec::new(),
+                };
+                (record, Some(person))
+            }
+        };
+        let mut facts: Facts = record.facts(today, &place.unit);
+        facts.overlay(&answers.facts(&form));
+
+        let case_id = CaseId(new_id(now));
+        let new = NewCase {
+            id: case_id.clone(),
+            applicant: record.person.id.clone(),
+            via_agent: request.via_agent,
+            channel: request.channel,
+            place,
+            items,
+            facts,
+        };
+        let ctx = Ctx {
+            catalog: &catalog,
+            calendar: &self.calendar,
+            now,
+            actor,
+        };
+        let (case, event) = workflow::submit(&ctx, new)?;
+        let sealed = self.seal_form(&case_id, 1, &answers)?;
+        let commit = CaseCommit {
+            case: case_row(&case),
+            expected_version: 0,
+            events: vec![event],
+            tasks: Vec::new(),
+            form: Some(sealed),
+            registry: added
+                .map(|p| vec![RegistryWrite::PersonAdded(Box::new(p))])
+                .unwrap_or_default(),
+            allocate_number: true,
+        };
+        let committed = self.store.commit(commit).await?;
+        let number = committed
+            .number
+            .ok_or_else(|| ServiceError::Unexpected("the store allocated no case number".into()))?;
+        let slot = self.cache.slot(&case_id);
+        *slot.lock().await = Some(Case {
+            number: Some(number.clone()),
+            ..case
+        });
+        tracing::info!(case = %case_id.0, number = %number, "application submitted");
+        Ok(Submitted { case_id, number })
+    }
+
+    /// 受理.
+    pub async fn accept(&self, id: &CaseId, actor: &Actor) -> Result<Case, ServiceError> {
+        self.transition(id, actor, None, |c, ctx| c.accept(ctx))
+            .await
+    }
+
+    /// 不予受理, with the reason.
+    pub async fn refuse(
+        &self,
+        id: &CaseId,
+        actor: &Actor,
+        reason: &str,
+    ) -> Result<Case, ServiceError> {
+        self.transition(id, actor, None, |c, ctx| c.refuse(ctx, reason))
+            .await
+    }
+
+    /// 一次性告知: asks once for everything missing.
+    pub async fn request_supplement(
+        &self,
+        id: &CaseId,
+        actor: &Actor,
+        missing: &[String],
+        reason: &str,
+    ) -> Result<Case, ServiceError> {
+        self.transition(id, actor, None, |c, ctx| {
+            c.request_supplement(ctx, missing, reason)
+        })
+        .await
+    }
+
+    /// The applicant's supplement: new or corrected answers (merged into the form) and the scope it
+    /// answers.
+    pub async fn supplement(
+        &self,
+        id: &CaseId,
+        actor: &Actor,
+        scope: SupplementScope,
+        answers: BTreeMap<String, String>,
+    ) -> Result<Case, ServiceError> {
+        let form = if answers.is_empty() {
+            None
+        } else {
+            Some(self.merge_answers(id, answers).await?)
+        };
+        self.transition(id, actor, form, |c, ctx| c.supplement(ctx, scope.clone()))
+            .await
+    }
+
+    /// A reviewer's decision on a task of the case.
+    pub async fn decide(
+        &self,
+        id: &CaseId,
+        actor: &Actor,
+        task: &str,
+        decision: Decision,
+    ) -> Result<Case, ServiceError> {
+        self.transition(id, actor, None, |c, ctx| {
+            c.decide(ctx, task, decision.clone())
+        })
+        .await
+    }
+
+    /// 撤回.
+    pub async fn withdraw(
+        &self,
+        id: &CaseId,
+        actor: &Actor,
+        reason: &str,
+    ) -> Result<Case, ServiceError> {
+        self.transition(id, actor, None, |c, ctx| c.withdraw(ctx, reason))
+            .await
+    }
+
+    /// Reads a case from the store (not the cache, so another instance's changes are seen).
+    pub async fn case(&self, id: &CaseId) -> Result<CaseView, ServiceError> {
+        let case = self.load(id).await?.ok_or(ServiceError::NotFound("办件"))?;
+        Ok(CaseView {
+            number: case.number.clone(),
+            case,
+        })
+    }
+
+    /// Reads a case by its number.
+    pub async fn case_by_number(&self, number: &CaseNumber) -> Result<CaseView, ServiceError> {
+        let id = self
+            .store
+            .case_id_by_number(number)
+            .await?
+            .ok_or(ServiceError::NotFound("办件"))?;
+        self.case(&id).await
+    }
+
+    /// The application form's answers (personal data: callers audit and mask).
+    pub async fn form(&self, id: &CaseId) -> Result<FormAnswers, ServiceError> {
+        let sealed = self
+            .store
+            .load_form(id)
+            .await?
+            .ok_or(ServiceError::NotFound("申请表"))?;
+        self.open_form(id, &sealed)
+    }
+
+    async fn load(&self, id: &CaseId) -> Result<Option<Case>, ServiceError> {
+        let Some(stored) = self.store.load_case(id).await? else {
+            return Ok(None);
+        };
+        let mut case = Case::replay(id.clone(), &stored.events).ok_or_else(|| {
+            ServiceError::Unexpected(format!("case {} has no submission event", id.0))
+        })?;
+        case.number = stored.number;
+        Ok(Some(case))
+    }
+
+    fn seal_form(
+        &self,
+        id: &CaseId,
+        version: u32,
+        answers: &FormAnswers,
+    ) -> Result<SealedForm, ServiceError> {
+        let json =
+            serde_json::to_vec(answers).map_err(|e| ServiceError::Unexpected(e.to_string()))?;
+        let key = form_place(id, version);
+        let sealed = self.vault.seal(
+            Place {
+                table: FORM_TABLE,
+                column: "answers",
+                id: &key,
+            },
+            &json,
+        );
+        Ok(SealedForm { version, sealed })
+    }
+
+    fn open_form(&self, id: &CaseId, sealed: &SealedForm) -> Result<FormAnswers, ServiceError> {
+        let key = form_place(id, sealed.version);
+        let bytes = self
+            .vault
+            .open(
+                Place {
+                    table: FORM_TABLE,
+                    column: "answers",
+                    id: &key,
+                },
+                &sealed.sealed,
+            )
+            .map_err(|e| ServiceError::Unexpected(e.to_string()))?;
+        serde_json::from_slice(&bytes).map_err(|e| ServiceError::Unexpected(e.to_string()))
+    }
+
+    /// Validates a supplement's answers against the case's form and merges them.
+    async fn merge_answers(
+        &self,
+        id: &CaseId,
+        raw: BTreeMap<String, String>,
+    ) -> Result<SealedForm, ServiceError> {
+        let view = self.case(id).await?;
+        let catalog = self
+            .catalogs
+            .get(&self.store, &view.case.catalog_version)
+            .await?;
+        let items: Vec<ItemCode> = view.case.items.iter().map(|i| i.code.clone()).collect();
+        let form = application::merged_form(&catalog, &items, view.case.via_agent);
+        let sealed = self
+            .store
+            .load_form(id)
+            .await?
+            .ok_or(ServiceError::NotFound("申请表"))?;
+        let current = self.open_form(id, &sealed)?;
+        let mut all: BTreeMap<String, String> = current
+            .answers
+            .iter()
+            .map(|(k, v)| (k.clone(), v.text()))
+            .collect();
+        all.extend(raw);
+        let merged = application::validate_answers(&form, &all).map_err(ServiceError::Invalid)?;
+        self.seal_form(id, sealed.version + 1, &merged)
+    }
+
+    /// Runs a transition on the cached case, commits its events durably, and keeps the new
+    /// state. A concurrent change elsewhere (conflict) reloads and runs the transition again.
+    async fn transition<F>(
+        &self,
+        id: &CaseId,
+        actor: &Actor,
+        form: Option<SealedForm>,
+        run: F,
+    ) -> Result<Case, ServiceError>
+    where
+        F: Fn(&Case, &Ctx<'_>) -> Result<Vec<Event>, WorkflowError>,
+    {
+        let slot = self.cache.slot(id);
+        let mut guard = slot.lock().await;
+        for attempt in 0..3 {
+            if attempt > 0 || guard.is_none() {
+                *guard = self.load(id).await?;
+            }
+            let Some(case) = guard.as_ref() else {
+                drop(guard);
+                self.cache.forget(id);
+                return Err(ServiceError::NotFound("办件"));
+            };
+            let catalog = self
+                .catalogs
+                .get(&self.store, &case.catalog_version)
+                .await?;
+            let now = self.clock.now();
+            let ctx = Ctx {
+                catalog: &catalog,
+                calendar: &self.calendar,
+                now,
+                actor,
+            };
+            let mut events = run(case, &ctx)?;
+            let mut next = case.clone();
+            for e in &events {
+                next.apply(e);
+            }
+            let registry = self
+                .registry_writes(&mut next, &mut events, &catalog, now)
+                .await?;
+            let tasks = changed_tasks(case, &next, &self.calendar, shanghai_date(now));
+            let commit = CaseCommit {
+                case: case_row(&next),
+                expected_version: case.version,
+                events,
+                tasks,
+                form: form.clone(),
+                registry,
+                allocate_number: false,
+            };
+            match self.store.commit(commit).await {
+                Ok(_) => {
+                    let done = next.status.is_final();
+                    *guard = Some(next.clone());
+                    if done {
+                        drop(guard);
+                        self.cache.forget(id);
+                    }
+                    return Ok(next);
+                }
+                Err(StoreError::Conflict) => {
+                    tracing::info!(case = %id.0, attempt, "case changed concurrently; reloading");
+                    continue;
+                }
+                Err(e) => {
+                    *guard = None;
+                    return Err(e.into());
+                }
+            }
+        }
+        Err(ServiceError::Busy)
+    }
+
+    /// Registry changes for the certificate and benefit effects among the events, with the
+    /// cascade recorded on the timeline.
+    async fn registry_writes(
+        &self,
+        next: &mut Case,
+        events: &mut Vec<Event>,
+        catalog: &Catalog,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<RegistryWrite>, ServiceError> {
+        let effects: Vec<(ItemCode, domain::registry::RegistryEffect)> = events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::RegistryUpdated { item, effect, .. } => {
+                    Some((item.clone(), effect.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        if effects.is_empty() {
+            return Ok(Vec::new());
+        }
+        let person = next.applicant.clone();
+        let mut record = self.store.load_record(&person).await?.ok_or_else(|| {
+            ServiceError::Unexpected(format!("applicant {} is not in the registry", person.0))
+        })?;
+        let mut writes = Vec::new();
+        for (item, effect) in effects {
+            let changes = record.apply(&effect, catalog, &next.id.0, &mut || new_id(now));
+            let mut cascade = Vec::new();
+            for change in changes {
+                apply_to_record(&mut record, &change);
+                match change {
+                    RegistryChange::CertificateSet(c) => {
+                        writes.push(RegistryWrite::CertificateSet {
+                            person: person.clone(),
+                            certificate: Box::new(c),
+                        });
+                    }
+                    RegistryChange::BenefitAdded(b) => {
+                        writes.push(RegistryWrite::BenefitAdded {
+                            person: person.clone(),
+                            benefit: b,
+                        });
+                    }
+                    RegistryChange::BenefitStopped {
+                        id,
+                        last_month,
+                        reason,
+                    } => {
+                        cascade.push(reason.clone());
+                        writes.push(RegistryWrite::BenefitStopped {
+                            id,
+                            last_month,
+                            reason,
+                        });
+                    }
+                    RegistryChange::BenefitMoved { id, to_unit } => {
+                        cascade.push(format!("待遇 {id} 的发放地变更为 {to_unit}"));
+                        writes.push(RegistryWrite::BenefitMoved {
+                            id,
+                            to_unit: to_unit.to_string(),
+                        });
+                    }
+                    RegistryChange::FlagSet { fact } => {
+                        writes.push(RegistryWrite::FlagSet {
+                            person: person.clone(),
+                            fact,
+                        });
+                    }
+                }
+            }
+            if !cascade.is_empty() {
+                let event = next.benefits_adjusted(item, cascade, now);
+                next.apply(&event);
+                events.push(event);
+            }
+        }
+        Ok(writes)
+    }
+}
+
+/// Keeps an in-memory record in step with the changes written, so that a second effect in the
+/// same transition sees the first.
+fn apply_to_record(record: &mut Record, change: &RegistryChange) {
+    match change {
+        RegistryChange::CertificateSet(c) => record.certificate = Some(c.clone()),
+        RegistryChange::BenefitAdded(b) => record.benefits.push(b.clone()),
+        RegistryChange::BenefitStopped {
+            id,
+            last_month,
+            reason,
+        } => {
+            if let Some(b) = record.benefits.iter_mut().find(|b| &b.id == id) {
+                b.status = domain::registry::BenefitStatus::Stopped;
+                b.end = Some(*last_month);
+                b.stop_reason = Some(reason.clone());
+            }
+        }
+        RegistryChange::BenefitMoved { id, to_unit } => {
+            if let Some(b) = record.benefits.iter_mut().find(|b| &b.id == id) {
+                b.paying_unit = to_unit.clone();
+            }
+        }
+        RegistryChange::FlagSet { .. } => {}
+    }
+}
+
+fn person_from_form(
+    id: PersonId,
+    id_number: &IdNumber,
+    hukou: &RegionCode,
+    answers: &FormAnswers,
+) -> Person {
+    let text = |key: &str| match answers.get(key) {
+        Some(Answer::Text(s) | Answer::Phone(s) | Answer::BankAccount(s)) => Some(s.clone()),
+        _ => None,
+    };
+    let urban = matches!(answers.get("household.urban"), Some(Answer::Boolean(true)));
+    Person {
+        id,
+        sex: id_number.sex(),
+        birth_date: id_number.birth_date(),
+        id_number: id_number.clone(),
+        name: text("applicant.name").unwrap_or_default(),
+        hukou: hukou.clone(),
+        phone: text("contact.phone"),
+        address: text("applicant.address"),
+        bank_account: text("payment.bank_account"),
+        household: Household {
+            urban,
+            ..Household::default()
+        },
+        status: PersonStatus::default(),
+        guardians: Vec::new(),
+    }
+}
+
+/// The projection row of a case.
+pub fn case_row(case: &Case) -> CaseRow {
+    CaseRow {
+        id: case.id.clone(),
+        unit: case.place.unit.to_string(),
+        township: case.place.township.as_ref().map(ToString::to_string),
+        region_path: case.place_path.clone(),
+        applicant: case.applicant.clone(),
+        channel: match case.channel {
+            Channel::Online => "online".to_owned(),
+            Channel::Window => "window".to_owned(),
+        },
+        status: case.status.key().to_owned(),
+        version: case.version,
+        catalog_version: case.catalog_version.0.clone(),
+        submitted_on: case.rules_as_of,
+        submitted_at: case.submitted_at,
+        updated_at: case.updated_at,
+        items: case
+            .items
+            .iter()
+            .map(|i| i.code.as_str())
+            .collect::<Vec<_>>()
+            .join(","),
+    }
+}
+
+/// Task rows for the tasks these events opened or changed.
+fn changed_tasks(
+    before: &Case,
+    after: &Case,
+    calendar: &domain::calendar::WorkingCalendar,
+    today: NaiveDate,
+) -> Vec<TaskRow> {
+    let old: BTreeMap<&str, &workflow::Task> =
+        before.tasks.iter().map(|t| (t.id.as_str(), t)).collect();
+    after
+        .tasks
+        .iter()
+        .filter(|t| old.get(t.id.as_str()).is_none_or(|o| *o != *t))
+        .map(|t| TaskRow {
+            id: t.id.clone(),
+            case_id: after.id.clone(),
+            item: t.item.to_string(),
+            step: t.step.clone(),
+            step_name: t.step_name.clone(),
+            department: t.department.clone(),
+            level: format!("{:?}", t.level).to_lowercase(),
+            region: t.region.to_string(),
+            region_path: t.region_path.clone(),
+            status: t.status.key().to_owned(),
+            due_on: (t.status == TaskStatus::Open).then(|| t.clock.due_date(calendar, today).value),
+            opened_at: t.opened_at,
+            decided_at: t.decided_at,
+        })
+        .collect()
+}
+
+/// The facts the items' rules would read for a person (used by the pre-check and demo).
+pub fn facts_for(record: &Record, unit: &RegionCode, today: NaiveDate) -> Facts {
+    record.facts(today, unit)
+}
+
+/// Proofs available without submitting paper: e-licences and shared data the platform can reach
+/// for this person.
+pub fn available_proofs(record: Option<&Record>) -> BTreeSet<String> {
+    let mut proofs: BTreeSet<String> = [
+        "居民身份证电子证照",
+        "户口簿电子证照",
+        "公安户籍迁移信息",
+        "人口死亡信息（公安、卫健共享）",
+        "民政家庭经济状况核对信息",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect();
+    if let Some(r) = record {
+        if r.certificate.is_some() {
+            proofs.insert("残疾人证电子证照".to_owned());
+        }
+        if r.person.status.student {
+            proofs.insert("教育部门学籍信息".to_owned());
+        }
+        if matches!(
+            r.person.household.assistance,
+            domain::registry::Assistance::Dibao
+        ) {
+            proofs.insert("低保证电子证照".to_owned());
+        }
+    }
+    proofs
+}

@@ -1,0 +1,76 @@
+//! The one place personal data is sealed for storage: SM4-GCM under the current data key (the
+//! key id travels with each value, so rotated keys keep old values readable), and a keyed blind
+//! index (HMAC-SM3, a separate key) for finding a person by ID number.
+//!
+//! Each sealed value is bound to where it is stored (table, column, record id) as associated
+//! data, so a ciphertext copied to another row or column does not open.
+
+use std::fmt;
+
+use domain::ids::IdNumber;
+use gm_crypto::{BlindIndexKey, Keyring, OpenError};
+
+/// Seals and opens personal data; computes blind indexes.
+pub struct Vault {
+    keyring: Keyring,
+    blind: BlindIndexKey,
+}
+
+impl fmt::Debug for Vault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Vault")
+            .field("current_key", &self.keyring.current_id().as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where a sealed value lives; becomes the associated data.
+#[derive(Debug, Clone, Copy)]
+pub struct Place<'a> {
+    pub table: &'a str,
+    pub column: &'a str,
+    pub id: &'a str,
+}
+
+impl Place<'_> {
+    fn aad(&self) -> Vec<u8> {
+        format!("{}|{}|{}", self.table, self.column, self.id).into_bytes()
+    }
+}
+
+/// A sealed value that would not open.
+#[derive(Debug, thiserror::Error)]
+#[error("个人信息密文无法解密（{0}）")]
+pub struct SealError(#[from] pub OpenError);
+
+impl Vault {
+    pub fn new(keyring: Keyring, blind: BlindIndexKey) -> Self {
+        Self { keyring, blind }
+    }
+
+    pub fn current_key_id(&self) -> &str {
+        self.keyring.current_id().as_str()
+    }
+
+    pub fn seal(&self, place: Place<'_>, plaintext: &[u8]) -> Vec<u8> {
+        self.keyring.seal(plaintext, &place.aad())
+    }
+
+    pub fn seal_str(&self, place: Place<'_>, text: &str) -> Vec<u8> {
+        self.seal(place, text.as_bytes())
+    }
+
+    pub fn open(&self, place: Place<'_>, sealed: &[u8]) -> Result<Vec<u8>, SealError> {
+        Ok(self.keyring.open(sealed, &place.aad())?)
+    }
+
+    pub fn open_string(&self, place: Place<'_>, sealed: &[u8]) -> Result<String, SealError> {
+        let bytes = self.open(place, sealed)?;
+        String::from_utf8(bytes).map_err(|_| SealError(OpenError::Authentication))
+    }
+
+    /// The blind index of an ID number (its normalized 18-character form), as hex.
+    pub fn id_index(&self, id: &IdNumber) -> String {
+        self.blind.index(&format!("id:{}", id.as_str())).to_hex()
+    }
+}

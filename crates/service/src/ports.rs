@@ -1,0 +1,208 @@
+//! The ports the use cases need. The store crate serves them on SQLite and PostgreSQL; the
+//! contract suite (crates/store/tests) proves both behave the same.
+
+use std::future::Future;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::registry::{Benefit, Certificate, Person, PersonId, Record};
+use domain::rules::Fact;
+use domain::time::YearMonth;
+use domain::workflow::{CaseId, CaseNumber, Event};
+
+/// A storage failure. `Conflict` means someone else changed the case first: reload and retry.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the case was changed concurrently")]
+    Conflict,
+    #[error("stored data could not be read: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Database(String),
+    #[error("the store is shutting down")]
+    Closed,
+}
+
+/// The case as listed and searched (a projection of its timeline).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseRow {
+    pub id: CaseId,
+    /// The handling unit (county or zone) whose daily sequence numbers the case.
+    pub unit: String,
+    pub township: Option<String>,
+    pub region_path: String,
+    pub applicant: PersonId,
+    pub channel: String,
+    pub status: String,
+    pub version: u64,
+    pub catalog_version: String,
+    /// The Asia/Shanghai date of submission: the date in the case number.
+    pub submitted_on: NaiveDate,
+    pub submitted_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Item codes, comma separated.
+    pub items: String,
+}
+
+/// A task as listed in inboxes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskRow {
+    pub id: String,
+    pub case_id: CaseId,
+    pub item: String,
+    pub step: String,
+    pub step_name: String,
+    pub department: String,
+    pub level: String,
+    pub region: String,
+    pub region_path: String,
+    pub status: String,
+    /// The due date while the task runs; `None` while paused or done.
+    pub due_on: Option<NaiveDate>,
+    pub opened_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+/// A change to the registry made in the same transaction as a case's events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegistryWrite {
+    /// Adds a person who was not yet in the registry (a first-time applicant).
+    PersonAdded(Box<Person>),
+    CertificateSet {
+        person: PersonId,
+        certificate: Box<Certificate>,
+    },
+    BenefitAdded {
+        person: PersonId,
+        benefit: Benefit,
+    },
+    BenefitStopped {
+        id: String,
+        last_month: YearMonth,
+        reason: String,
+    },
+    BenefitMoved {
+        id: String,
+        to_unit: String,
+    },
+    FlagSet {
+        person: PersonId,
+        fact: Fact,
+    },
+}
+
+/// Everything one submission or decision changes, written in one transaction, durable when
+/// [`CaseStore::commit`] returns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseCommit {
+    pub case: CaseRow,
+    /// The case's version before these events (0 for a new case).
+    pub expected_version: u64,
+    pub events: Vec<Event>,
+    /// Tasks opened or changed by these events.
+    pub tasks: Vec<TaskRow>,
+    /// A new version of the sealed application form, if the answers changed.
+    pub form: Option<SealedForm>,
+    pub registry: Vec<RegistryWrite>,
+    /// For a new case: allocate its number in this transaction.
+    pub allocate_number: bool,
+}
+
+/// The application form's answers, sealed by the vault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedForm {
+    pub version: u32,
+    pub sealed: Vec<u8>,
+}
+
+/// What a commit produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Committed {
+    /// The number allocated to a new case.
+    pub number: Option<CaseNumber>,
+}
+
+/// A case as stored: its number and its whole timeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredCase {
+    pub number: Option<CaseNumber>,
+    pub events: Vec<Event>,
+}
+
+/// Cases: their timelines, projections, tasks and forms.
+pub trait CaseStore: Send + Sync {
+    /// Writes a commit atomically. Fails with [`StoreError::Conflict`] when the case's timeline
+    /// has moved past `expected_version`.
+    fn commit(
+        &self,
+        commit: CaseCommit,
+    ) -> impl Future<Output = Result<Committed, StoreError>> + Send;
+
+    fn load_case(
+        &self,
+        id: &CaseId,
+    ) -> impl Future<Output = Result<Option<StoredCase>, StoreError>> + Send;
+
+    fn case_id_by_number(
+        &self,
+        number: &CaseNumber,
+    ) -> impl Future<Output = Result<Option<CaseId>, StoreError>> + Send;
+
+    /// The newest sealed form of a case.
+    fn load_form(
+        &self,
+        id: &CaseId,
+    ) -> impl Future<Output = Result<Option<SealedForm>, StoreError>> + Send;
+
+    /// The task rows of a case, as stored.
+    fn case_tasks(
+        &self,
+        id: &CaseId,
+    ) -> impl Future<Output = Result<Vec<TaskRow>, StoreError>> + Send;
+
+    /// How many cases are in each status.
+    fn count_cases_by_status(
+        &self,
+    ) -> impl Future<Output = Result<Vec<(String, i64)>, StoreError>> + Send;
+}
+
+/// The registry (残疾人基础信息库).
+pub trait RegistryStore: Send + Sync {
+    /// A person by the blind index of their ID number, with certificate and benefits.
+    fn find_by_id_index(
+        &self,
+        index: &str,
+    ) -> impl Future<Output = Result<Option<Record>, StoreError>> + Send;
+
+    fn load_record(
+        &self,
+        person: &PersonId,
+    ) -> impl Future<Output = Result<Option<Record>, StoreError>> + Send;
+
+    /// Adds many persons with their certificates and benefits (demo seeding, imports).
+    fn insert_records(
+        &self,
+        records: &[Record],
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    fn count_persons(&self) -> impl Future<Output = Result<i64, StoreError>> + Send;
+}
+
+/// Catalog versions, kept so that a case is always judged under the catalog it was accepted under.
+pub trait CatalogStore: Send + Sync {
+    /// Records a catalog version's files (idempotent).
+    fn save_catalog_version(
+        &self,
+        version: &str,
+        files_json: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    fn load_catalog_version(
+        &self,
+        version: &str,
+    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
+}
+
+/// Everything the service needs from storage.
+pub trait Store: CaseStore + RegistryStore + CatalogStore + Clone + 'static {}
+
+impl<T: CaseStore + RegistryStore + CatalogStore + Clone + 'static> Store for T {}

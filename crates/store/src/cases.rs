@@ -1,0 +1,203 @@
+//! Cases on both engines: commits (through the writer), timelines, forms, tasks.
+
+use domain::workflow::{CaseId, CaseNumber, Event};
+use service::ports::{
+    CaseCommit, CaseStore, CatalogStore, Committed, SealedForm, StoreError, TaskRow,
+};
+use sqlx::{Any, Row, Transaction};
+
+use crate::connect::Engine;
+use crate::sql::{Val, bind_all, query};
+use crate::{Db, db_error, writer};
+
+impl Db {
+    /// A write transaction: IMMEDIATE on SQLite, so that concurrent writers queue instead of
+    /// failing halfway.
+    pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Any>, StoreError> {
+        match self.inner.engine {
+            Engine::Sqlite => self.inner.pool.begin_with("BEGIN IMMEDIATE").await,
+            Engine::Postgres => self.inner.pool.begin().await,
+        }
+        .map_err(db_error)
+    }
+}
+
+fn time(micros: i64) -> Result<chrono::DateTime<chrono::Utc>, StoreError> {
+    chrono::DateTime::from_timestamp_micros(micros)
+        .ok_or_else(|| StoreError::Corrupt(format!("instant {micros}")))
+}
+
+impl CaseStore for Db {
+    async fn commit(&self, commit: CaseCommit) -> Result<Committed, StoreError> {
+        match &self.inner.writer {
+            Some(tx) => writer::submit(tx, commit).await,
+            None => {
+                let mut done = writer::write(
+                    &self.inner.pool,
+                    self.inner.engine,
+                    &self.inner.vault,
+                    &[&commit],
+                )
+                .await?;
+                done.pop()
+                    .ok_or_else(|| StoreError::Corrupt("no commit result".into()))
+            }
+        }
+    }
+
+    async fn load_case(&self, id: &CaseId) -> Result<Option<StoredCase>, StoreError> {
+        let pool = &self.inner.pool;
+        let Some(row) = bind_all(
+            query("SELECT number FROM cases WHERE id = $1".into()),
+            [Val::text(id.0.clone())],
+        )
+        .fetch_optional(pool)
+        .await
+        .map_err(db_error)?
+        else {
+            return Ok(None);
+        };
+        let number: Option<String> = row.try_get("number").map_err(db_error)?;
+        let number = number
+            .map(|n| CaseNumber::parse(&n).map_err(|e| StoreError::Corrupt(e.to_string())))
+            .transpose()?;
+        let rows = bind_all(
+            query("SELECT event FROM case_events WHERE case_id = $1 ORDER BY seq".into()),
+            [Val::text(id.0.clone())],
+        )
+        .fetch_all(pool)
+        .await
+        .map_err(db_error)?;
+        let mut events = Vec::with_capacity(rows.len());
+        for row in rows {
+            let json: String = row.try_get("event").map_err(db_error)?;
+            let event: Event =
+                serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            events.push(event);
+        }
+        Ok(Some(StoredCase { number, events }))
+    }
+
+    async fn case_id_by_number(&self, number: &CaseNumber) -> Result<Option<CaseId>, StoreError> {
+        let row = bind_all(
+            query("SELECT id FROM cases WHERE number = $1".into()),
+            [Val::text(number.to_string())],
+        )
+        .fetch_optional(&self.inner.pool)
+        .await
+        .map_err(db_error)?;
+        row.map(|r| r.try_get::<String, _>("id").map(CaseId).map_err(db_error))
+            .transpose()
+    }
+
+    async fn load_form(&self, id: &CaseId) -> Result<Option<SealedForm>, StoreError> {
+        let row = bind_all(
+            query("SELECT version, sealed FROM case_forms WHERE case_id = $1 ORDER BY version DESC LIMIT 1".into()),
+            [Val::text(id.0.clone())],
+        )
+        .fetch_optional(&self.inner.pool)
+        .await
+        .map_err(db_error)?;
+        row.map(|r| {
+            let version: i64 = r.try_get("version").map_err(db_error)?;
+            Ok(SealedForm {
+                version: u32::try_from(version)
+                    .map_err(|_| StoreError::Corrupt("form version".into()))?,
+                sealed: r.try_get("sealed").map_err(db_error)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn case_tasks(&self, id: &CaseId) -> Result<Vec<TaskRow>, StoreError> {
+        let rows = bind_all(
+            query("SELECT * FROM tasks WHERE case_id = $1 ORDER BY opened_at, id".into()),
+            [Val::text(id.0.clone())],
+        )
+        .fetch_all(&self.inner.pool)
+        .await
+        .map_err(db_error)?;
+        rows.iter()
+            .map(|r| {
+                let s = |c: &str| r.try_get::<String, _>(c).map_err(db_error);
+                Ok(TaskRow {
+                    id: s("id")?,
+                    case_id: CaseId(s("case_id")?),
+                    item: s("item")?,
+                    step: s("step")?,
+                    step_name: s("step_name")?,
+                    department: s("department")?,
+                    level: s("level")?,
+                    region: s("region")?,
+                    region_path: s("region_path")?,
+                    status: s("status")?,
+                    due_on: r
+                        .try_get::<Option<String>, _>("due_on")
+                        .map_err(db_error)?
+                        .map(|d| {
+                            chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
+                                .map_err(|_| StoreError::Corrupt(format!("date {d}")))
+                        })
+                        .transpose()?,
+                    opened_at: time(r.try_get("opened_at").map_err(db_error)?)?,
+                    decided_at: r
+                        .try_get::<Option<i64>, _>("decided_at")
+                        .map_err(db_error)?
+                        .map(time)
+                        .transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    async fn count_cases_by_status(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows =
+            query("SELECT status, COUNT(*) AS n FROM cases GROUP BY status ORDER BY status".into())
+                .fetch_all(&self.inner.pool)
+                .await
+                .map_err(db_error)?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("status").map_err(db_error)?,
+                    r.try_get("n").map_err(db_error)?,
+                ))
+            })
+            .collect()
+    }
+}
+
+use service::ports::StoredCase;
+
+impl CatalogStore for Db {
+    async fn save_catalog_version(
+        &self,
+        version: &str,
+        files_json: &str,
+    ) -> Result<(), StoreError> {
+        bind_all(
+            query(
+                "INSERT INTO catalog_versions (version, files, stored_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (version) DO NOTHING"
+                    .into(),
+            ),
+            [Val::text(version), Val::text(files_json), Val::Int(0)],
+        )
+        .execute(&self.inner.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn load_catalog_version(&self, version: &str) -> Result<Option<String>, StoreError> {
+        let row = bind_all(
+            query("SELECT files FROM catalog_versions WHERE version = $1".into()),
+            [Val::text(version)],
+        )
+        .fetch_optional(&self.inner.pool)
+        .await
+        .map_err(db_error)?;
+        row.map(|r| r.try_get("files").map_err(db_error))
+            .transpose()
+    }
+}

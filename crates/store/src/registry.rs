@@ -1,0 +1,473 @@
+//! The registry on both engines. Personal data (ID number, name, phone, address, bank account,
+//! guardians, certificate number) is sealed by the vault before it reaches SQL and opened after;
+//! persons are found by the blind index of their ID number.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::catalog::{ItemCode, Period};
+use domain::ids::{CertificateNumber, DisabilityCategory, DisabilityGrade, IdNumber};
+use domain::region::RegionCode;
+use domain::registry::{
+    Benefit, BenefitStatus, Certificate, CertificateStatus, Guardian, Household, Person, PersonId,
+    PersonStatus, Record,
+};
+use domain::time::YearMonth;
+use service::Vault;
+use service::pii::Place;
+use service::ports::{RegistryStore, RegistryWrite, StoreError};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+use crate::sql::{Val, bind_all, query, run_rows, values_sql};
+use crate::{Db, db_error};
+
+const PERSON_COLUMNS: &str = "id, id_index, id_number, name, phone, address, bank_account, guardians, sex, \
+                              birth_date, hukou, household, status, updated_at";
+
+fn corrupt(what: &str) -> impl Fn(String) -> StoreError + '_ {
+    move |e| StoreError::Corrupt(format!("{what}: {e}"))
+}
+
+fn seal(vault: &Vault, table: &str, column: &str, id: &str, text: &str) -> Vec<u8> {
+    vault.seal_str(Place { table, column, id }, text)
+}
+
+fn open(
+    vault: &Vault,
+    table: &str,
+    column: &str,
+    id: &str,
+    sealed: &[u8],
+) -> Result<String, StoreError> {
+    vault
+        .open_string(Place { table, column, id }, sealed)
+        .map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn ym(m: YearMonth) -> String {
+    format!("{:04}-{:02}", m.year, m.month)
+}
+
+fn parse_ym(s: &str) -> Result<YearMonth, StoreError> {
+    let (y, m) = s
+        .split_once('-')
+        .ok_or_else(|| StoreError::Corrupt(format!("month {s}")))?;
+    Ok(YearMonth {
+        year: y
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("month {s}")))?,
+        month: m
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("month {s}")))?,
+    })
+}
+
+fn date(s: &str) -> Result<NaiveDate, StoreError> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| StoreError::Corrupt(format!("date {s}")))
+}
+
+fn json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+pub(crate) fn person_values(
+    vault: &Vault,
+    p: &Person,
+    now: DateTime<Utc>,
+) -> Result<Vec<Val>, StoreError> {
+    let id = p.id.0.as_str();
+    let opt = |column: &str, v: &Option<String>| {
+        v.as_ref().map(|t| seal(vault, "persons", column, id, t))
+    };
+    let guardians = if p.guardians.is_empty() {
+        None
+    } else {
+        Some(seal(
+            vault,
+            "persons",
+            "guardians",
+            id,
+            &json(&p.guardians)?,
+        ))
+    };
+    Ok(vec![
+        Val::text(id),
+        Val::Text(vault.id_index(&p.id_number)),
+        Val::Blob(seal(
+            vault,
+            "persons",
+            "id_number",
+            id,
+            p.id_number.as_str(),
+        )),
+        Val::Blob(seal(vault, "persons", "name", id, &p.name)),
+        Val::OptBlob(opt("phone", &p.phone)),
+        Val::OptBlob(opt("address", &p.address)),
+        Val::OptBlob(opt("bank_account", &p.bank_account)),
+        Val::OptBlob(guardians),
+        Val::text(match p.sex {
+            domain::ids::Sex::Male => "male",
+            domain::ids::Sex::Female => "female",
+        }),
+        Val::date(p.birth_date),
+        Val::text(p.hukou.to_string()),
+        Val::Text(json(&p.household)?),
+        Val::Text(json(&p.status)?),
+        Val::time(now),
+    ])
+}
+
+fn read_person(vault: &Vault, row: &AnyRow) -> Result<Person, StoreError> {
+    let get_s = |c: &str| {
+        row.try_get::<String, _>(c)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))
+    };
+    let get_b = |c: &str| {
+        row.try_get::<Option<Vec<u8>>, _>(c)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))
+    };
+    let id = get_s("id")?;
+    let opened = |c: &str| -> Result<Option<String>, StoreError> {
+        get_b(c)?
+            .map(|b| open(vault, "persons", c, &id, &b))
+            .transpose()
+    };
+    let id_number_text = opened("id_number")?
+        .ok_or_else(|| StoreError::Corrupt("person without ID number".into()))?;
+    let id_number =
+        IdNumber::parse(&id_number_text).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let guardians: Vec<Guardian> = match opened("guardians")? {
+        Some(j) => serde_json::from_str(&j).map_err(|e| corrupt("guardians")(e.to_string()))?,
+        None => Vec::new(),
+    };
+    let household: Household = serde_json::from_str(&get_s("household")?)
+        .map_err(|e| corrupt("household")(e.to_string()))?;
+    let status: PersonStatus =
+        serde_json::from_str(&get_s("status")?).map_err(|e| corrupt("status")(e.to_string()))?;
+    Ok(Person {
+        sex: id_number.sex(),
+        birth_date: date(&get_s("birth_date")?)?,
+        name: opened("name")?.unwrap_or_default(),
+        phone: opened("phone")?,
+        address: opened("address")?,
+        bank_account: opened("bank_account")?,
+        hukou: RegionCode::parse(&get_s("hukou")?)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        id_number,
+        household,
+        status,
+        guardians,
+        id: PersonId(id),
+    })
+}
+
+fn certificate_values(vault: &Vault, person: &PersonId, c: &Certificate) -> Vec<Val> {
+    vec![
+        Val::text(person.0.clone()),
+        Val::Blob(seal(
+            vault,
+            "certificates",
+            "number",
+            &person.0,
+            &c.number.as_string(),
+        )),
+        Val::Int(i64::from(c.category.digit())),
+        Val::Int(i64::from(c.grade.get())),
+        Val::Int(i64::from(c.lower_limb)),
+        Val::text(c.status.key()),
+        Val::date(c.issued_on),
+        Val::date(c.valid_until),
+        Val::text(c.unit.to_string()),
+        Val::opt_date(c.cancelled_on),
+    ]
+}
+
+fn read_certificate(vault: &Vault, person: &str, row: &AnyRow) -> Result<Certificate, StoreError> {
+    let e = |e: sqlx::Error| StoreError::Corrupt(e.to_string());
+    let number = open(
+        vault,
+        "certificates",
+        "number",
+        person,
+        &row.try_get::<Vec<u8>, _>("number").map_err(e)?,
+    )?;
+    let category = u8::try_from(row.try_get::<i64, _>("category").map_err(e)?).unwrap_or(0);
+    let grade = u8::try_from(row.try_get::<i64, _>("grade").map_err(e)?).unwrap_or(0);
+    let status: String = row.try_get("status").map_err(e)?;
+    Ok(Certificate {
+        number: CertificateNumber::parse(&number)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        category: DisabilityCategory::from_digit(category)
+            .ok_or_else(|| StoreError::Corrupt("category".into()))?,
+        grade: DisabilityGrade::new(grade).ok_or_else(|| StoreError::Corrupt("grade".into()))?,
+        lower_limb: row.try_get::<i64, _>("lower_limb").map_err(e)? != 0,
+        status: CertificateStatus::from_key(&status)
+            .ok_or_else(|| StoreError::Corrupt("status".into()))?,
+        issued_on: date(&row.try_get::<String, _>("issued_on").map_err(e)?)?,
+        valid_until: date(&row.try_get::<String, _>("valid_until").map_err(e)?)?,
+        unit: RegionCode::parse(&row.try_get::<String, _>("unit").map_err(e)?)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        cancelled_on: row
+            .try_get::<Option<String>, _>("cancelled_on")
+            .map_err(e)?
+            .map(|s| date(&s))
+            .transpose()?,
+    })
+}
+
+fn period_key(p: Period) -> &'static str {
+    match p {
+        Period::Month => "month",
+        Period::Year => "year",
+        Period::Once => "once",
+    }
+}
+
+fn benefit_values(person: &PersonId, b: &Benefit) -> Vec<Val> {
+    vec![
+        Val::text(b.id.clone()),
+        Val::text(person.0.clone()),
+        Val::text(b.item.to_string()),
+        Val::text(match b.status {
+            BenefitStatus::Active => "active",
+            BenefitStatus::Stopped => "stopped",
+        }),
+        Val::Int(b.amount_fen),
+        Val::text(period_key(b.period)),
+        Val::Int(i64::from(b.recurring)),
+        Val::Text(ym(b.start)),
+        Val::OptText(b.end.map(ym)),
+        Val::text(b.paying_unit.to_string()),
+        Val::OptText(b.stop_reason.clone()),
+        Val::OptText(b.case_id.clone()),
+    ]
+}
+
+fn read_benefit(row: &AnyRow) -> Result<Benefit, StoreError> {
+    let e = |e: sqlx::Error| StoreError::Corrupt(e.to_string());
+    let s = |c: &str| row.try_get::<String, _>(c).map_err(e);
+    Ok(Benefit {
+        id: s("id")?,
+        item: ItemCode::parse(&s("item")?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        status: if s("status")? == "active" {
+            BenefitStatus::Active
+        } else {
+            BenefitStatus::Stopped
+        },
+        amount_fen: row.try_get("amount_fen").map_err(e)?,
+        period: match s("period")?.as_str() {
+            "month" => Period::Month,
+            "year" => Period::Year,
+            _ => Period::Once,
+        },
+        recurring: row.try_get::<i64, _>("recurring").map_err(e)? != 0,
+        start: parse_ym(&s("start_month")?)?,
+        end: row
+            .try_get::<Option<String>, _>("end_month")
+            .map_err(e)?
+            .map(|m| parse_ym(&m))
+            .transpose()?,
+        paying_unit: RegionCode::parse(&s("paying_unit")?)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        stop_reason: row.try_get("stop_reason").map_err(e)?,
+        case_id: row.try_get("case_id").map_err(e)?,
+    })
+}
+
+/// A registry write inside a case's transaction.
+pub(crate) async fn write(
+    tx: &mut Transaction<'_, Any>,
+    vault: &Vault,
+    w: &RegistryWrite,
+) -> Result<(), StoreError> {
+    let now = DateTime::<Utc>::from_timestamp_micros(0).unwrap_or_default();
+    match w {
+        RegistryWrite::PersonAdded(p) => {
+            let values = person_values(vault, p, now)?;
+            let sql = values_sql(
+                &format!("INSERT INTO persons ({PERSON_COLUMNS}) VALUES "),
+                14,
+                1,
+                "",
+            );
+            bind_all(query(sql), values)
+                .execute(&mut **tx)
+                .await
+                .map_err(db_error)?;
+        }
+        RegistryWrite::CertificateSet {
+            person,
+            certificate,
+        } => {
+            let sql = values_sql(
+                "INSERT INTO certificates (person_id, number, category, grade, lower_limb, status, issued_on, \
+                 valid_until, unit, cancelled_on) VALUES ",
+                10,
+                1,
+                " ON CONFLICT (person_id) DO UPDATE SET number = excluded.number, category = excluded.category, \
+                 grade = excluded.grade, lower_limb = excluded.lower_limb, status = excluded.status, \
+                 issued_on = excluded.issued_on, valid_until = excluded.valid_until, unit = excluded.unit, \
+                 cancelled_on = excluded.cancelled_on",
+            );
+            bind_all(query(sql), certificate_values(vault, person, certificate))
+                .execute(&mut **tx)
+                .await
+                .map_err(db_error)?;
+        }
+        RegistryWrite::BenefitAdded { person, benefit } => {
+            let sql = values_sql(BENEFIT_INSERT, 12, 1, "");
+            bind_all(query(sql), benefit_values(person, benefit))
+                .execute(&mut **tx)
+                .await
+                .map_err(db_error)?;
+        }
+        RegistryWrite::BenefitStopped {
+            id,
+            last_month,
+            reason,
+        } => {
+            bind_all(
+                query("UPDATE benefits SET status = 'stopped', end_month = $2, stop_reason = $3 WHERE id = $1".into()),
+                [Val::text(id.clone()), Val::Text(ym(*last_month)), Val::text(reason.clone())],
+            )
+            .execute(&mut **tx)
+            .await
+            .map_err(db_error)?;
+        }
+        RegistryWrite::BenefitMoved { id, to_unit } => {
+            bind_all(
+                query("UPDATE benefits SET paying_unit = $2 WHERE id = $1".into()),
+                [Val::text(id.clone()), Val::text(to_unit.clone())],
+            )
+            .execute(&mut **tx)
+            .await
+            .map_err(db_error)?;
+        }
+        RegistryWrite::FlagSet { person, fact } => {
+            let row = bind_all(
+                query("SELECT status FROM persons WHERE id = $1".into()),
+                [Val::text(person.0.clone())],
+            )
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(db_error)?;
+            let text: String = row.try_get("status").map_err(db_error)?;
+            let mut status: serde_json::Value =
+                serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let field = fact.key().rsplit('.').next().unwrap_or_default();
+            if let Some(obj) = status.as_object_mut() {
+                obj.insert(field.to_owned(), serde_json::Value::Bool(true));
+            }
+            // Only fields PersonStatus knows survive the round trip.
+            let checked: PersonStatus =
+                serde_json::from_value(status).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            bind_all(
+                query("UPDATE persons SET status = $2 WHERE id = $1".into()),
+                [Val::text(person.0.clone()), Val::Text(json(&checked)?)],
+            )
+            .execute(&mut **tx)
+            .await
+            .map_err(db_error)?;
+        }
+    }
+    Ok(())
+}
+
+const BENEFIT_INSERT: &str = "INSERT INTO benefits (id, person_id, item, status, amount_fen, period, recurring, \
+                              start_month, end_month, paying_unit, stop_reason, case_id) VALUES ";
+
+impl Db {
+    async fn record_where(&self, column: &str, value: &str) -> Result<Option<Record>, StoreError> {
+        let vault = &self.inner.vault;
+        let sql = format!("SELECT {PERSON_COLUMNS} FROM persons WHERE {column} = $1");
+        let Some(row) = bind_all(query(sql), [Val::text(value)])
+            .fetch_optional(&self.inner.pool)
+            .await
+            .map_err(db_error)?
+        else {
+            return Ok(None);
+        };
+        let person = read_person(vault, &row)?;
+        let cert = bind_all(
+            query("SELECT * FROM certificates WHERE person_id = $1".into()),
+            [Val::text(person.id.0.clone())],
+        )
+        .fetch_optional(&self.inner.pool)
+        .await
+        .map_err(db_error)?;
+        let certificate = cert
+            .map(|r| read_certificate(vault, &person.id.0, &r))
+            .transpose()?;
+        let rows = bind_all(
+            query("SELECT * FROM benefits WHERE person_id = $1 ORDER BY start_month, id".into()),
+            [Val::text(person.id.0.clone())],
+        )
+        .fetch_all(&self.inner.pool)
+        .await
+        .map_err(db_error)?;
+        let benefits = rows
+            .iter()
+            .map(read_benefit)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(Record {
+            person,
+            certificate,
+            benefits,
+        }))
+    }
+}
+
+impl RegistryStore for Db {
+    async fn find_by_id_index(&self, index: &str) -> Result<Option<Record>, StoreError> {
+        self.record_where("id_index", index).await
+    }
+
+    async fn load_record(&self, person: &PersonId) -> Result<Option<Record>, StoreError> {
+        self.record_where("id", &person.0).await
+    }
+
+    async fn insert_records(&self, records: &[Record]) -> Result<u64, StoreError> {
+        let vault = &self.inner.vault;
+        let now = DateTime::<Utc>::from_timestamp_micros(0).unwrap_or_default();
+        let mut tx = self.begin_write().await?;
+        let mut persons = Vec::with_capacity(records.len());
+        let mut certificates = Vec::new();
+        let mut benefits = Vec::new();
+        for r in records {
+            persons.push(person_values(vault, &r.person, now)?);
+            if let Some(c) = &r.certificate {
+                certificates.push(certificate_values(vault, &r.person.id, c));
+            }
+            for b in &r.benefits {
+                benefits.push(benefit_values(&r.person.id, b));
+            }
+        }
+        run_rows(
+            &mut tx,
+            &format!("INSERT INTO persons ({PERSON_COLUMNS}) VALUES "),
+            "",
+            14,
+            persons,
+        )
+        .await?;
+        run_rows(
+            &mut tx,
+            "INSERT INTO certificates (person_id, number, category, grade, lower_limb, status, issued_on, \
+             valid_until, unit, cancelled_on) VALUES ",
+            "",
+            10,
+            certificates,
+        )
+        .await?;
+        run_rows(&mut tx, BENEFIT_INSERT, "", 12, benefits).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(records.len() as u64)
+    }
+
+    async fn count_persons(&self) -> Result<i64, StoreError> {
+        let row = query("SELECT COUNT(*) AS n FROM persons".into())
+            .fetch_one(&self.inner.pool)
+            .await
+            .map_err(db_error)?;
+        row.try_get("n").map_err(db_error)
+    }
+}

@@ -1,0 +1,151 @@
+//! Building multi-row statements with `$n` placeholders (accepted by both SQLite and PostgreSQL)
+//! and binding values through the `Any` driver.
+
+use std::fmt::Write;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::any::AnyArguments;
+use sqlx::{Any, AssertSqlSafe};
+
+/// Runs a multi-row statement over `rows`, in chunks.
+pub(crate) async fn run_rows(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    head: &str,
+    tail: &str,
+    cols: usize,
+    rows: Vec<Vec<Val>>,
+) -> Result<(), service::ports::StoreError> {
+    let mut rows = rows.into_iter();
+    for size in chunk_sizes(rows.len(), max_rows(cols)) {
+        let sql = values_sql(head, cols, size, tail);
+        bind_all(query(sql), rows.by_ref().take(size).flatten())
+            .execute(&mut **tx)
+            .await
+            .map_err(crate::db_error)?;
+    }
+    Ok(())
+}
+
+pub(crate) type Query<'q> = sqlx::query::Query<'q, Any, AnyArguments>;
+
+/// A value to bind. The `Any` driver carries integers, text, blobs and booleans.
+#[derive(Debug, Clone)]
+pub(crate) enum Val {
+    Int(i64),
+    OptInt(Option<i64>),
+    Text(String),
+    OptText(Option<String>),
+    Blob(Vec<u8>),
+    OptBlob(Option<Vec<u8>>),
+}
+
+impl Val {
+    pub fn time(t: DateTime<Utc>) -> Val {
+        Val::Int(t.timestamp_micros())
+    }
+    pub fn opt_time(t: Option<DateTime<Utc>>) -> Val {
+        Val::OptInt(t.map(|t| t.timestamp_micros()))
+    }
+    pub fn date(d: NaiveDate) -> Val {
+        Val::Text(d.format("%Y-%m-%d").to_string())
+    }
+    pub fn opt_date(d: Option<NaiveDate>) -> Val {
+        Val::OptText(d.map(|d| d.format("%Y-%m-%d").to_string()))
+    }
+    pub fn text(s: impl Into<String>) -> Val {
+        Val::Text(s.into())
+    }
+}
+
+pub(crate) fn query(sql: String) -> Query<'static> {
+    sqlx::query(AssertSqlSafe(sql))
+}
+
+pub(crate) fn bind(q: Query<'_>, v: Val) -> Query<'_> {
+    match v {
+        Val::Int(i) => q.bind(i),
+        Val::OptInt(i) => q.bind(i),
+        Val::Text(s) => q.bind(s),
+        Val::OptText(s) => q.bind(s),
+        Val::Blob(b) => q.bind(b),
+        Val::OptBlob(b) => q.bind(b),
+    }
+}
+
+pub(crate) fn bind_all(mut q: Query<'_>, values: impl IntoIterator<Item = Val>) -> Query<'_> {
+    for v in values {
+        q = bind(q, v);
+    }
+    q
+}
+
+/// `head` followed by `rows` tuples of `cols` placeholders, then `tail`.
+pub(crate) fn values_sql(head: &str, cols: usize, rows: usize, tail: &str) -> String {
+    let mut s = String::with_capacity(head.len() + tail.len() + rows * cols * 5);
+    s.push_str(head);
+    let mut n = 1;
+    for r in 0..rows {
+        if r > 0 {
+            s.push(',');
+        }
+        s.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                s.push(',');
+            }
+            let _ = write!(s, "${n}");
+            n += 1;
+        }
+        s.push(')');
+    }
+    s.push_str(tail);
+    s
+}
+
+/// Splits `total` rows into chunks whose sizes are powers of two no larger than `max`, so that a
+/// handful of distinct statements serve every batch and stay in the prepared-statement cache.
+pub(crate) fn chunk_sizes(total: usize, max: usize) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut left = total;
+    let mut size = 1;
+    while size * 2 <= max {
+        size *= 2;
+    }
+    while left > 0 {
+        while size > left {
+            size /= 2;
+        }
+        out.push(size);
+        left -= size;
+    }
+    out
+}
+
+/// Rows per statement so that a statement stays under the engines' bind-parameter limits.
+pub(crate) fn max_rows(cols: usize) -> usize {
+    (30_000 / cols.max(1)).clamp(1, 256)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_are_powers_of_two_and_add_up() {
+        for total in 0..600 {
+            let chunks = chunk_sizes(total, 256);
+            assert_eq!(chunks.iter().sum::<usize>(), total);
+            assert!(chunks.iter().all(|c| c.is_power_of_two() && *c <= 256));
+        }
+        assert_eq!(chunk_sizes(7, 256), vec![4, 2, 1]);
+        assert_eq!(chunk_sizes(300, 256), vec![256, 32, 8, 4]);
+    }
+
+    #[test]
+    fn placeholders_are_numbered_across_rows() {
+        assert_eq!(
+            values_sql("INSERT INTO t (a,b) VALUES ", 2, 2, ""),
+            "INSERT INTO t (a,b) VALUES ($1,$2),($3,$4)"
+        );
+    }
+}

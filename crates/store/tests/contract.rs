@@ -1,0 +1,542 @@
+//! The storage contract: the same behaviour on SQLite and PostgreSQL, through the same service
+//! code that `serve` uses.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use domain::ids::{DisabilityCategory, DisabilityGrade};
+use domain::workflow::{Actor, Assessment, CaseId, CaseStatus, Decision, ItemResult, ItemStatus};
+use service::ports::{CaseCommit, CaseStore, RegistryStore, StoreError};
+use service::Platform;
+use store::Db;
+use testkit::FakeClock;
+
+fn applicant() -> Actor {
+    Actor::Applicant {
+        account: "applicant-1".into(),
+    }
+}
+
+fn staff(role: &str) -> Actor {
+    Actor::Staff {
+        account: format!("{role}-1"),
+        role: role.into(),
+    }
+}
+
+fn approve() -> Decision {
+    Decision::Approve {
+        assessment: None,
+        note: None,
+    }
+}
+
+async fn decide_open(p: &Platform<Db>, id: &CaseId, item: &str, decision: Decision) {
+    let view = p.case(id).await.unwrap();
+    let code = domain::catalog::ItemCode::parse(item).unwrap();
+    let task = view
+        .case
+        .active_task(&code)
+        .unwrap_or_else(|| panic!("no task for {item}"))
+        .id
+        .clone();
+    p.decide(id, &staff("reviewer"), &task, decision)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_submission_is_stored_whole_and_reads_back_the_same() {
+    for t in support::engines().await {
+        let db = t.open(true, 4).await;
+        support::store_catalog(&db).await;
+        let clock = FakeClock::at("2026-11-30");
+        let p = support::platform(db.clone(), &clock);
+        let id = testkit::id_number("321302", "19800501", 11);
+        let req = testkit::application(
+            p.catalogs.current(),
+            &id,
+            "王小明",
+            &["cert.new", "subsidy.nursing"],
+            &[],
+        );
+        let submitted = p.submit(&applicant(), req).await.unwrap();
+        assert_eq!(
+            submitted.number.to_string(),
+            "YJS-321302-20261130-0001",
+            "{:?}",
+            t.engine
+        );
+
+        let view = p.case(&submitted.case_id).await.unwrap();
+        assert_eq!(view.number.as_ref(), Some(&submitted.number));
+        assert_eq!(view.case.status, CaseStatus::Submitted);
+        assert_eq!(view.case.items.len(), 2);
+        let by_number = p.case_by_number(&submitted.number).await.unwrap();
+        assert_eq!(by_number.case.id, submitted.case_id);
+
+        // The form is sealed and opens again; the applicant is now in the registry.
+        let form = p.form(&submitted.case_id).await.unwrap();
+        assert!(
+            matches!(form.get("applicant.name"), Some(domain::application::Answer::Text(n)) if n == "王小明")
+        );
+        let record = db
+            .find_by_id_index(&p.vault.id_index(&id))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(record.person.name, "王小明");
+        assert!(record.certificate.is_none());
+        t.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn the_new_certificate_story_runs_on_storage_and_updates_the_registry() {
+    for t in support::engines().await {
+        let db = t.open(true, 4).await;
+        support::store_catalog(&db).await;
+        let clock = FakeClock::at("2026-11-02");
+        let p = support::platform(db.clone(), &clock);
+        let id = testkit::id_number("321302", "19800501", 13);
+        let req = testkit::application(
+            p.catalogs.current(),
+            &id,
+            "李华",
+            &["cert.new", "subsidy.nursing", "pension.subsidy"],
+            &[("household.urban", "yes")],
+        );
+        let case = p.submit(&applicant(), req).await.unwrap().case_id;
+        p.accept(&case, &staff("window_clerk")).await.unwrap();
+        let a = Assessment {
+            category: DisabilityCategory::Physical,
+            grade: DisabilityGrade::new(1).unwrap(),
+            lower_limb: true,
+        };
+        clock.set("2026-11-05");
+        decide_open(
+            &p,
+            &case,
+            "cert.new",
+            Decision::Approve {
+                assessment: Some(a),
+                note: None,
+            },
+        )
+        .await;
+        decide_open(&p, &case, "cert.new", approve()).await;
+        decide_open(&p, &case, "cert.new", approve()).await;
+        let view = p.case(&case).await.unwrap();
+        for item in ["subsidy.nursing", "pension.subsidy"] {
+            let code = domain::catalog::ItemCode::parse(item).unwrap();
+            assert_eq!(
+                view.case.item(&code).unwrap().status,
+                ItemStatus::InProgress,
+                "{item}"
+            );
+        }
+        for _ in 0..2 {
+            decide_open(&p, &case, "pension.subsidy", approve()).await;
+        }
+        for _ in 0..4 {
+            decide_open(&p, &case, "subsidy.nursing", approve()).await;
+        }
+        let view = p.case(&case).await.unwrap();
+        assert_eq!(view.case.status, CaseStatus::Concluded, "{:?}", t.engine);
+        let notice = view.case.notice.unwrap();
+        assert_eq!(notice.items.len(), 3);
+        assert!(
+            notice
+                .items
+                .iter()
+                .all(|i| i.result == ItemResult::Approved)
+        );
+
+        let record = db
+            .find_by_id_index(&p.vault.id_index(&id))
+            .await
+            .unwrap()
+            .unwrap();
+        let cert = record.certificate.expect("a certificate was issued");
+        assert_eq!(cert.number.as_string(), format!("{}41", id.as_str()));
+        assert_eq!(
+            cert.valid_until,
+            chrono::NaiveDate::from_ymd_opt(2036, 11, 5).unwrap()
+        );
+        let items: BTreeSet<String> = record.benefits.iter().map(|b| b.item.to_string()).collect();
+        assert_eq!(
+            items,
+            BTreeSet::from(["pension.subsidy".to_owned(), "subsidy.nursing".to_owned()])
+        );
+        let nursing = record
+            .benefits
+            .iter()
+            .find(|b| b.item.as_str() == "subsidy.nursing")
+            .unwrap();
+        assert_eq!(nursing.amount_fen, 13000);
+
+        // The task rows follow the timeline.
+        let tasks = db.case_tasks(&case).await.unwrap();
+        assert_eq!(tasks.len(), 3 + 2 + 4);
+        assert!(
+            tasks
+                .iter()
+                .all(|t| t.status == "done" && t.due_on.is_none() && t.decided_at.is_some())
+        );
+        t.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn fifty_concurrent_submissions_get_consecutive_numbers_on_a_multi_connection_pool() {
+    for t in support::engines().await {
+        // Two modes: every commit in its own transaction on an 8-connection pool, and two
+        // instances each group-committing, sharing the database.
+        for (label, instances, group) in [("direct", 1, false), ("group", 2, true)] {
+            let clock = FakeClock::at("2026-11-30");
+            let mut platforms = Vec::new();
+            for _ in 0..instances {
+                let db = t.open(group, 8).await;
+                support::store_catalog(&db).await;
+                platforms.push(Arc::new(support::platform(db, &clock)));
+            }
+            let unit = if label == "direct" {
+                "321311"
+            } else {
+                "321322"
+            };
+            let township = if label == "direct" {
+                "321311001"
+            } else {
+                "321322001"
+            };
+            let mut handles = Vec::new();
+            for i in 0..50u32 {
+                let p = platforms[i as usize % instances].clone();
+                let township = township.to_owned();
+                handles.push(tokio::spawn(async move {
+                    let id = testkit::id_number(&township[..6], "19700101", 100 + i);
+                    let req = testkit::application(
+                        p.catalogs.current(),
+                        &id,
+                        "测试",
+                        &["employment.sscard"],
+                        &[("applicant.hukou_region", township.as_str())],
+                    );
+                    p.submit(&applicant(), req).await.unwrap().number
+                }));
+            }
+            let mut seqs = Vec::new();
+            for h in handles {
+                let n = h.await.unwrap();
+                assert_eq!(n.region.as_str(), unit);
+                seqs.push(n.seq);
+            }
+            seqs.sort_unstable();
+            assert_eq!(
+                seqs,
+                (1..=50).collect::<Vec<u32>>(),
+                "{:?} {label}",
+                t.engine
+            );
+        }
+        t.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn a_stale_copy_in_another_instance_is_caught_and_reloaded() {
+    for t in support::engines().await {
+        let clock = FakeClock::at("2026-11-30");
+        let a = support::platform(t.open(true, 4).await, &clock);
+        support::store_catalog(&a.store).await;
+        let b = support::platform(t.open(true, 4).await, &clock);
+        let id = testkit::id_number("321302", "19900101", 21);
+        let req = testkit::application(
+            a.catalogs.current(),
+            &id,
+            "赵六",
+            &["employment.sscard"],
+            &[],
+        );
+        let case = a.submit(&applicant(), req).await.unwrap().case_id;
+        // B caches the case as submitted; A accepts it; B's accept must not double-accept.
+        let _ = b.case(&case).await.unwrap();
+        b.request_supplement(&case, &staff("window_clerk"), &["照片".into()], "缺照片")
+            .await
+            .unwrap();
+        let err = a.accept(&case, &staff("window_clerk")).await.unwrap_err();
+        assert_eq!(
+            err.code(),
+            "case.not_awaiting_acceptance",
+            "{:?}: A reloaded and saw B's request",
+            t.engine
+        );
+        let view = a.case(&case).await.unwrap();
+        assert_eq!(view.case.status, CaseStatus::AwaitingSupplement);
+        assert_eq!(view.case.version, 2);
+        t.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn a_refused_commit_writes_nothing() {
+    for t in support::engines().await {
+        let db = t.open(false, 4).await;
+        support::store_catalog(&db).await;
+        let clock = FakeClock::at("2026-11-30");
+        let p = support::platform(db.clone(), &clock);
+        let id = testkit::id_number("321302", "19900101", 23);
+        let req = testkit::application(
+            p.catalogs.current(),
+            &id,
+            "钱七",
+            &["employment.sscard"],
+            &[],
+        );
+        let case = p.submit(&applicant(), req).await.unwrap().case_id;
+        let stored = db.load_case(&case).await.unwrap().unwrap();
+        // A commit claiming the wrong version (a lost race) is refused as a whole.
+        let mut event = stored.events[0].clone();
+        event.seq = 1;
+        let commit = CaseCommit {
+            case: service::cases::case_row(
+                &domain::workflow::Case::replay(case.clone(), &stored.events).unwrap(),
+            ),
+            expected_version: 0,
+            events: vec![event],
+            tasks: vec![],
+            form: Some(service::ports::SealedForm {
+                version: 9,
+                sealed: vec![1, 2, 3],
+            }),
+            registry: vec![],
+            allocate_number: true,
+        };
+        assert!(
+            matches!(db.commit(commit).await, Err(StoreError::Conflict)),
+            "{:?}",
+            t.engine
+        );
+        assert_eq!(db.load_case(&case).await.unwrap().unwrap().events.len(), 1);
+        assert_eq!(db.load_form(&case).await.unwrap().unwrap().version, 1);
+        // The number counter did not move either: the next case gets 0002.
+        let id2 = testkit::id_number("321302", "19900101", 25);
+        let req = testkit::application(
+            p.catalogs.current(),
+            &id2,
+            "孙八",
+            &["employment.sscard"],
+            &[],
+        );
+        assert_eq!(p.submit(&applicant(), req).await.unwrap().number.seq, 2);
+        t.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn a_case_is_decided_under_the_catalog_it_was_accepted_under() {
+    for t in support::engines().await {
+        let db = t.open(true, 4).await;
+        support::store_catalog(&db).await;
+        let clock = FakeClock::at("2026-11-30");
+        let p = support::platform(db.clone(), &clock);
+        let id = testkit::id_number("321302", "19900101", 27);
+        let req = testkit::application(
+            p.catalogs.current(),
+            &id,
+            "周九",
+            &["employment.sscard"],
+            &[],
+        );
+        let case = p.submit(&applicant(), req).await.unwrap().case_id;
+        p.accept(&case, &staff("window_clerk")).await.unwrap();
+
+        // The administrator edits the catalog; a restarted instance loads the new version.
+        let mut sources = store::reference::catalog_sources(&testkit::catalog_dir()).unwrap();
+        for f in &mut sources.files {
+            if f.path == "items/employment.sscard.toml" {
+                f.text = f
+                    .text
+                    .replace("name = \"制卡\"", "name = \"制卡（新流程）\"");
+            }
+        }
+        sources.digest = service::catalogs::digest(&sources.files);
+        let newer = domain::catalog::Catalog::load(&sources).unwrap();
+        assert_ne!(newer.version, p.catalogs.current().version);
+        let reference = store::reference::load(&testkit::catalog_dir()).unwrap();
+        let restarted = Platform::new(
+            db.clone(),
+            Arc::new(clock.clone()),
+            service::Catalogs::new(newer),
+            reference.calendar,
+            reference.regions,
+            Arc::new(testkit::vault()),
+        );
+        decide_open(&restarted, &case, "employment.sscard", approve()).await;
+        let view = restarted.case(&case).await.unwrap();
+        assert_eq!(view.case.status, CaseStatus::Concluded, "{:?}", t.engine);
+        assert_eq!(
+            view.case.tasks[0].step_name, "制卡",
+            "the old catalog's step"
+        );
+        t.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn cancelling_a_certificate_stops_the_benefits_in_the_registry() {
+    for t in support::engines().await {
+        let db = t.open(true, 4).await;
+        support::store_catalog(&db).await;
+        let clock = FakeClock::at("2026-11-30");
+        let p = support::platform(db.clone(), &clock);
+        // A holder with a nursing subsidy, registered directly (as an import would).
+        let id = testkit::id_number("321302", "19600301", 31);
+        let mut record = domain::registry::Record {
+            person: domain::registry::Person {
+                id: domain::registry::PersonId("person-31".into()),
+                sex: id.sex(),
+                birth_date: id.birth_date(),
+                id_number: id.clone(),
+                name: "吴十".into(),
+                hukou: domain::region::RegionCode::parse("321302001").unwrap(),
+                phone: Some("13900001111".into()),
+                address: Some("宿城区幸福街道".into()),
+                bank_account: None,
+                household: Default::default(),
+                status: Default::default(),
+                guardians: vec![],
+            },
+            certificate: None,
+            benefits: vec![],
+        };
+        let grade = DisabilityGrade::new(1).unwrap();
+        record.certificate = Some(domain::registry::Certificate {
+            number: domain::ids::CertificateNumber::new(&id, DisabilityCategory::Visual, grade),
+            category: DisabilityCategory::Visual,
+            grade,
+            lower_limb: false,
+            status: domain::registry::CertificateStatus::Active,
+            issued_on: chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
+            valid_until: chrono::NaiveDate::from_ymd_opt(2030, 1, 1).unwrap(),
+            unit: domain::region::RegionCode::parse("321302").unwrap(),
+            cancelled_on: None,
+        });
+        record.benefits.push(domain::registry::Benefit {
+            id: "benefit-31".into(),
+            item: domain::catalog::ItemCode::parse("subsidy.nursing").unwrap(),
+            status: domain::registry::BenefitStatus::Active,
+            amount_fen: 13000,
+            period: domain::catalog::Period::Month,
+            recurring: true,
+            start: domain::time::YearMonth {
+                year: 2024,
+                month: 1,
+            },
+            end: None,
+            paying_unit: domain::region::RegionCode::parse("321302").unwrap(),
+            stop_reason: None,
+            case_id: None,
+        });
+        db.insert_records(&[record]).await.unwrap();
+        let req = testkit::application(
+            p.catalogs.current(),
+            &id,
+            "吴十",
+            &["cert.cancel"],
+            &[("cert.cancel.reason", "death")],
+        );
+        let case = p.submit(&applicant(), req).await.unwrap().case_id;
+        p.accept(&case, &staff("window_clerk")).await.unwrap();
+        decide_open(&p, &case, "cert.cancel", approve()).await;
+        let after = db
+            .find_by_id_index(&p.vault.id_index(&id))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            after.certificate.unwrap().status,
+            domain::registry::CertificateStatus::Cancelled
+        );
+        let b = &after.benefits[0];
+        assert_eq!(
+            b.status,
+            domain::registry::BenefitStatus::Stopped,
+            "{:?}",
+            t.engine
+        );
+        assert_eq!(
+            b.end,
+            Some(domain::time::YearMonth {
+                year: 2026,
+                month: 11
+            })
+        );
+        let view = p.case(&case).await.unwrap();
+        assert!(view.case.notice.is_some());
+        let kinds: Vec<&str> = view
+            .case
+            .notice
+            .iter()
+            .flat_map(|n| n.items.iter().map(|i| i.item.as_str()))
+            .collect();
+        assert_eq!(kinds, ["cert.cancel"]);
+        t.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn the_raw_database_file_holds_no_id_number_or_name() {
+    for t in support::engines().await {
+        let Some(path) = t.sqlite_file() else {
+            continue;
+        };
+        let db = t.open(false, 2).await;
+        support::store_catalog(&db).await;
+        let clock = FakeClock::at("2026-11-30");
+        let p = support::platform(db.clone(), &clock);
+        let id = testkit::id_number("321302", "19751212", 41);
+        let req = testkit::application(
+            p.catalogs.current(),
+            &id,
+            "欧阳娜娜",
+            &["cert.new", "subsidy.living"],
+            &[
+                ("contact.phone", "13912345678"),
+                ("payment.bank_account", "6222020012345678901"),
+            ],
+        );
+        let case = p.submit(&applicant(), req).await.unwrap().case_id;
+        p.accept(&case, &staff("window_clerk")).await.unwrap();
+        db.close().await;
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes.extend(std::fs::read(path.with_extension("db-wal")).unwrap_or_default());
+        let haystack = String::from_utf8_lossy(&bytes);
+        for needle in [
+            id.as_str(),
+            "欧阳娜娜",
+            "13912345678",
+            "6222020012345678901",
+            &id.as_str()[6..14],
+        ] {
+            assert!(
+                !haystack.contains(needle),
+                "found {needle} in the raw database file"
+            );
+        }
+        assert!(
+            haystack.contains("subsidy.living"),
+            "the search does look at the data"
+        );
+    }
+}
