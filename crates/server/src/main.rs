@@ -1,1 +1,32 @@
-fn main() {}
+//! `yijianshi`: the server binary. `serve` (the default) runs the platform; `migrate`,
+//! `catalog check` and `demo seed` are the operator's tools.
+
+#![allow(clippy::print_stdout, reason = "a command-line tool reports on stdout")]
+
+mod cli;
+mod keys;
+mod run;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = cli::Cli::parse();
+    run::init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("无法启动运行时：{e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run::run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("错误：{e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -202,7 +202,15 @@ pub trait CatalogStore: Send + Sync {
     ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
 }
 
-/// Everything the service needs from storage.
-pub trait Store: CaseStore + RegistryStore + CatalogStore + Clone + 'static {}
+/// Liveness of the storage itself.
+pub trait Health: Send + Sync {
+    /// Is the database reachable?
+    fn ping(&self) -> impl Future<Output = bool> + Send;
+    /// A short name of the engine for operators ("SQLite", "PostgreSQL").
+    fn engine_name(&self) -> &'static str;
+}
 
-impl<T: CaseStore + RegistryStore + CatalogStore + Clone + 'static> Store for T {}
+/// Everything the service needs from storage.
+pub trait Store: CaseStore + RegistryStore + CatalogStore + Health + Clone + 'static {}
+
+impl<T: CaseStore + RegistryStore + CatalogStore + Health + Clone + 'static> Store for T {}

@@ -77,6 +77,19 @@ impl Db {
     }
 }
 
+impl service::ports::Health for Db {
+    async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1")
+            .execute(&self.inner.pool)
+            .await
+            .is_ok()
+    }
+
+    fn engine_name(&self) -> &'static str {
+        self.inner.engine.label()
+    }
+}
+
 pub(crate) fn db_error(e: sqlx::Error) -> StoreError {
     if let sqlx::Error::Database(db) = &e
         && db.is_unique_violation()

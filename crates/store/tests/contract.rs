@@ -15,8 +15,8 @@ use std::sync::Arc;
 
 use domain::ids::{DisabilityCategory, DisabilityGrade};
 use domain::workflow::{Actor, Assessment, CaseId, CaseStatus, Decision, ItemResult, ItemStatus};
-use service::ports::{CaseCommit, CaseStore, RegistryStore, StoreError};
 use service::Platform;
+use service::ports::{CaseCommit, CaseStore, RegistryStore, StoreError};
 use store::Db;
 use testkit::FakeClock;
 

@@ -1,0 +1,102 @@
+//! Command line and environment: every option has an environment equivalent.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "yijianshi",
+    version,
+    about = "宿迁市残疾人服务「一件事」联办平台"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    /// `serve` options, also accepted without the subcommand (serve is the default).
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Where the embedded database, key files and uploaded files live.
+    #[arg(long, env = "YJS_DATA_DIR", default_value = "./data", global = true)]
+    pub data_dir: PathBuf,
+    /// The folder with the catalog, the working-day calendar and the region tree.
+    #[arg(
+        long,
+        env = "YJS_CATALOG_DIR",
+        default_value = "./catalog",
+        global = true
+    )]
+    pub catalog_dir: PathBuf,
+    /// A database URL: postgres://… for PostgreSQL, sqlite://… for another SQLite file.
+    /// Without it, the embedded SQLite file `<data-dir>/yijianshi.db` is used.
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// demo: synthetic data and generated keys, said on every page. production: no demo data;
+    /// key files must be given.
+    #[arg(long, env = "YJS_MODE", value_enum, default_value_t = Mode::Demo, global = true)]
+    pub mode: Mode,
+    /// SM4 data-key file (production). Demo mode generates `<data-dir>/keys/data-key.txt`.
+    #[arg(long, env = "YJS_DATA_KEY_FILE", global = true)]
+    pub data_key_file: Option<PathBuf>,
+    /// Blind-index key file (production). Demo mode generates `<data-dir>/keys/blind-index-key.txt`.
+    #[arg(long, env = "YJS_BLIND_INDEX_KEY_FILE", global = true)]
+    pub blind_index_key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Mode {
+    Demo,
+    Production,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Runs the platform (the default command).
+    Serve(ServeArgs),
+    /// Runs the database migrations and exits.
+    Migrate,
+    /// Catalog tools.
+    Catalog {
+        #[command(subcommand)]
+        command: CatalogCommand,
+    },
+    /// Demo data tools.
+    Demo {
+        #[command(subcommand)]
+        command: DemoCommand,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The address to listen on.
+    #[arg(long, env = "YJS_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// In demo mode, how many synthetic persons to put in an empty registry.
+    #[arg(long, env = "YJS_DEMO_PERSONS", default_value_t = 2000)]
+    pub demo_persons: usize,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    /// Validates the catalog, calendar and regions exactly as start-up does.
+    Check,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DemoCommand {
+    /// Adds a realistic synthetic registry (seeded and reproducible).
+    Seed {
+        #[arg(long, default_value_t = 10_000)]
+        persons: usize,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
+}
