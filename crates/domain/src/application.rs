@@ -370,9 +370,11 @@ pub struct FieldError {
 
 /// The validated answers of a form. Personal data: encrypted at rest as a whole.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(transparent)]
 pub struct FormAnswers {
     pub answers: BTreeMap<String, Answer>,
+    /// Legacy 15-digit ID numbers converted to 18 digits, by field: the number as entered.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub conversions: BTreeMap<String, String>,
 }
 
 impl FormAnswers {
@@ -401,6 +403,7 @@ impl FormAnswers {
     /// Merges a supplement: new answers replace old ones.
     pub fn merge(&mut self, other: FormAnswers) {
         self.answers.extend(other.answers);
+        self.conversions.extend(other.conversions);
     }
 }
 
@@ -423,8 +426,8 @@ fn validate_one(def: &FieldDef, raw: &str) -> Result<Answer, (&'static str, Stri
             }
             Ok(Answer::Text(text.to_owned()))
         }
-        FieldType::IdNumber => IdNumber::parse(raw)
-            .map(Answer::IdNumber)
+        FieldType::IdNumber => IdNumber::parse_allowing_legacy(raw)
+            .map(|parsed| Answer::IdNumber(parsed.id))
             .map_err(|e| (e.code(), format!("{label}：{e}"))),
         FieldType::CertificateNumber => CertificateNumber::parse(raw)
             .map(Answer::CertificateNumber)
@@ -508,6 +511,7 @@ pub fn validate_answers(
 ) -> Result<FormAnswers, Vec<FieldError>> {
     let mut errors = Vec::new();
     let mut answers = BTreeMap::new();
+    let mut conversions = BTreeMap::new();
     for key in raw.keys() {
         if form.field(key).is_none() {
             errors.push(FieldError {
@@ -531,6 +535,12 @@ pub fn validate_answers(
             None => {}
             Some(v) => match validate_one(&field.def, v) {
                 Ok(a) => {
+                    if let FieldType::IdNumber = field.def.ty
+                        && let Ok(parsed) = IdNumber::parse_allowing_legacy(v)
+                        && let Some(legacy) = parsed.converted_from
+                    {
+                        conversions.insert(field.def.key.clone(), legacy.as_str().to_owned());
+                    }
                     answers.insert(field.def.key.clone(), a);
                 }
                 Err((code, message)) => errors.push(FieldError {
@@ -542,7 +552,10 @@ pub fn validate_answers(
         }
     }
     if errors.is_empty() {
-        Ok(FormAnswers { answers })
+        Ok(FormAnswers {
+            answers,
+            conversions,
+        })
     } else {
         Err(errors)
     }

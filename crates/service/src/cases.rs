@@ -65,13 +65,15 @@ impl<S: Store> Platform<S> {
         request: SubmitRequest,
     ) -> Result<Submitted, ServiceError> {
         let catalog = self.catalogs.current().clone();
-        let id_number = IdNumber::parse(&request.id_number).map_err(|e| {
+        // A legacy 15-digit number is converted to 18 digits; the form records the conversion.
+        let parsed = IdNumber::parse_allowing_legacy(&request.id_number).map_err(|e| {
             ServiceError::field(
                 "applicant.id_number",
                 e.code(),
                 format!("居民身份证号码：{e}"),
             )
         })?;
+        let id_number = parsed.id;
         let items = catalog.check_selection(&request.selection)?;
         let form = application::merged_form(&catalog, &items, request.via_agent);
         let answers = application::validate_answers(&form, &request.answers)

@@ -15,8 +15,8 @@ use std::sync::Arc;
 
 use domain::ids::{DisabilityCategory, DisabilityGrade};
 use domain::workflow::{Actor, Assessment, CaseId, CaseStatus, Decision, ItemResult, ItemStatus};
-use service::Platform;
 use service::ports::{CaseCommit, CaseStore, RegistryStore, StoreError};
+use service::{Platform, ServiceError};
 use store::Db;
 use testkit::FakeClock;
 
@@ -538,5 +538,109 @@ async fn the_raw_database_file_holds_no_id_number_or_name() {
             haystack.contains("subsidy.living"),
             "the search does look at the data"
         );
+    }
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_with_a_clear_reason_and_changes_nothing() {
+    for t in support::engines().await {
+        let db = t.open(true, 4).await;
+        support::store_catalog(&db).await;
+        let clock = FakeClock::at("2026-11-30");
+        let p = support::platform(db.clone(), &clock);
+        let catalog = p.catalogs.current().clone();
+        let id = testkit::id_number("321302", "19900101", 51);
+
+        // 户籍 outside Suqian (南京市鼓楼区): 属地管理.
+        let req = testkit::application(
+            &catalog,
+            &id,
+            "郑一",
+            &["employment.sscard"],
+            &[("applicant.hukou_region", "320106")],
+        );
+        let err = p.submit(&applicant(), req).await.unwrap_err();
+        assert_eq!(err.code(), "region.outside_jurisdiction");
+        assert!(err.to_string().contains("属地管理"), "{err}");
+
+        // A wrong check character.
+        let mut bad = id.as_str().to_owned();
+        let last = if bad.ends_with('0') { "1" } else { "0" };
+        bad.replace_range(17..18, last);
+        let mut req = testkit::application(&catalog, &id, "郑一", &["employment.sscard"], &[]);
+        req.id_number = bad;
+        let err = p.submit(&applicant(), req).await.unwrap_err();
+        assert_eq!(err.code(), "validation_failed");
+        let ServiceError::Invalid(fields) = err else {
+            panic!()
+        };
+        assert_eq!(fields[0].code, "id_number.bad_checksum");
+
+        // Forbidden combination.
+        let req = testkit::application(
+            &catalog,
+            &id,
+            "郑一",
+            &["cert.cancel", "subsidy.living"],
+            &[],
+        );
+        assert_eq!(
+            p.submit(&applicant(), req).await.unwrap_err().code(),
+            "selection.exclusive"
+        );
+
+        assert_eq!(
+            db.count_cases_by_status().await.unwrap(),
+            vec![],
+            "{:?}: nothing stored",
+            t.engine
+        );
+        assert_eq!(db.count_persons().await.unwrap(), 0);
+        t.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn a_legacy_fifteen_digit_number_is_converted_and_the_conversion_recorded() {
+    for t in support::engines().await {
+        let db = t.open(true, 4).await;
+        support::store_catalog(&db).await;
+        let clock = FakeClock::at("2026-11-30");
+        let p = support::platform(db.clone(), &clock);
+        let legacy = "321302800501123";
+        let converted = domain::ids::IdNumber::parse_allowing_legacy(legacy)
+            .unwrap()
+            .id;
+        assert_eq!(&converted.as_str()[6..14], "19800501");
+        let mut req = testkit::application(
+            p.catalogs.current(),
+            &converted,
+            "冯二",
+            &["employment.sscard"],
+            &[],
+        );
+        req.id_number = legacy.to_owned();
+        req.answers
+            .insert("applicant.id_number".into(), legacy.into());
+        let case = p.submit(&applicant(), req).await.unwrap().case_id;
+        let form = p.form(&case).await.unwrap();
+        assert!(
+            matches!(form.get("applicant.id_number"), Some(domain::application::Answer::IdNumber(id)) if *id == converted)
+        );
+        assert_eq!(
+            form.conversions
+                .get("applicant.id_number")
+                .map(String::as_str),
+            Some(legacy)
+        );
+        assert!(
+            db.find_by_id_index(&p.vault.id_index(&converted))
+                .await
+                .unwrap()
+                .is_some(),
+            "{:?}",
+            t.engine
+        );
+        t.drop_db().await;
     }
 }

@@ -1,0 +1,160 @@
+//! The binary as an operator meets it: start-up validates the catalog and names what is wrong;
+//! `serve` with no configuration runs in demo mode and says so.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_yijianshi"))
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("yjs-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn catalog_check_passes_on_the_shipped_catalog() {
+    let out = bin()
+        .args([
+            "--catalog-dir",
+            &testkit::catalog_dir().display().to_string(),
+            "catalog",
+            "check",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("14 个事项"), "{stdout}");
+}
+
+#[test]
+fn a_dependency_cycle_stops_catalog_check_and_start_up_naming_the_file_and_entry() {
+    let dir = temp_dir("cycle");
+    let catalog = dir.join("catalog");
+    copy_dir(&testkit::catalog_dir(), &catalog);
+    let item = catalog.join("items/employment.unemployment.toml");
+    let mut text = std::fs::read_to_string(&item).unwrap();
+    text.push_str(
+        "\n[[prerequisite]]\nlabel = \"循环\"\ntest = { fact = \"person.employment_difficulty\", op = \"is_true\" }\nsatisfied_by = [\"employment.difficulty\"]\n",
+    );
+    std::fs::write(&item, text).unwrap();
+    for args in [
+        vec!["catalog", "check"],
+        vec!["serve", "--listen", "127.0.0.1:0"],
+    ] {
+        let out = bin()
+            .args([
+                "--catalog-dir",
+                &catalog.display().to_string(),
+                "--data-dir",
+                &dir.join("data").display().to_string(),
+            ])
+            .args(&args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} should fail");
+        assert!(stderr.contains("依赖循环"), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("items/employment.difficulty.toml")
+                || stderr.contains("items/employment.unemployment.toml"),
+            "{stderr}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn get(addr: &str, path: &str) -> Option<String> {
+    let mut stream = std::net::TcpStream::connect(addr).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    Some(response)
+}
+
+#[test]
+fn serve_without_configuration_runs_in_demo_mode_and_says_so() {
+    let dir = temp_dir("serve");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = bin()
+        .current_dir(&dir)
+        .env("YJS_CATALOG_DIR", testkit::catalog_dir())
+        .env("YJS_LISTEN", &addr)
+        .env("YJS_DEMO_PERSONS", "50")
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let health = loop {
+        if let Some(r) = get(&addr, "/healthz") {
+            break r;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the server did not come up"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    let page = get(&addr, "/").unwrap();
+    assert!(page.contains("演示模式"), "demo mode is said on the page");
+    assert!(page.contains("lang=\"zh-CN\""));
+    let missing = get(&addr, "/no-such-page").unwrap();
+    assert!(
+        missing.starts_with("HTTP/1.1 404") && missing.contains("演示模式"),
+        "and on every page"
+    );
+    let ready = get(&addr, "/readyz").unwrap();
+    assert!(
+        ready.starts_with("HTTP/1.1 200") && ready.contains("\"database\":\"ok\""),
+        "{ready}"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    // The embedded database and generated keys live under ./data.
+    assert!(dir.join("data/yijianshi.db").exists());
+    assert!(dir.join("data/keys/data-key.txt").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
