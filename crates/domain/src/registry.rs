@@ -514,36 +514,12 @@ impl Record {
                     }
                 }
             }
-            RegistryEffect::GrantBenefit {
-                item,
-                amount_fen,
-                period,
-                recurring,
-                start,
-                paying_unit,
-            } => {
-                out.push(RegistryChange::BenefitAdded(Benefit {
-                    id: new_id(),
-                    item: item.clone(),
-                    status: if *recurring {
-                        BenefitStatus::Active
-                    } else {
-                        BenefitStatus::Stopped
-                    },
-                    amount_fen: *amount_fen,
-                    period: *period,
-                    recurring: *recurring,
-                    start: *start,
-                    end: if *recurring { None } else { Some(*start) },
-                    paying_unit: paying_unit.clone(),
-                    stop_reason: None,
-                    case_id: Some(case_id.to_owned()),
-                }));
-            }
-            RegistryEffect::SetFlag { fact } => {
-                if let Some(f) = Fact::from_key(fact) {
-                    out.push(RegistryChange::FlagSet { fact: f });
-                }
+            RegistryEffect::GrantBenefit { .. } | RegistryEffect::SetFlag { .. } => {
+                out.extend(
+                    changes_without_record(effect, case_id, new_id)
+                        .into_iter()
+                        .flatten(),
+                );
             }
         }
         out
@@ -559,6 +535,51 @@ impl Record {
                 && catalog.item(&b.item).is_some_and(|i| i.reads(fact))
         })
     }
+}
+
+/// The changes of an effect that does not depend on the person's current record (registering a
+/// benefit, setting a flag); `None` for the certificate effects, which do.
+pub fn changes_without_record(
+    effect: &RegistryEffect,
+    case_id: &str,
+    new_id: &mut dyn FnMut() -> String,
+) -> Option<Vec<RegistryChange>> {
+    let mut out = Vec::new();
+    match effect {
+        RegistryEffect::GrantBenefit {
+            item,
+            amount_fen,
+            period,
+            recurring,
+            start,
+            paying_unit,
+        } => {
+            out.push(RegistryChange::BenefitAdded(Benefit {
+                id: new_id(),
+                item: item.clone(),
+                status: if *recurring {
+                    BenefitStatus::Active
+                } else {
+                    BenefitStatus::Stopped
+                },
+                amount_fen: *amount_fen,
+                period: *period,
+                recurring: *recurring,
+                start: *start,
+                end: if *recurring { None } else { Some(*start) },
+                paying_unit: paying_unit.clone(),
+                stop_reason: None,
+                case_id: Some(case_id.to_owned()),
+            }));
+        }
+        RegistryEffect::SetFlag { fact } => {
+            if let Some(f) = Fact::from_key(fact) {
+                out.push(RegistryChange::FlagSet { fact: f });
+            }
+        }
+        _ => return None,
+    }
+    Some(out)
 }
 
 /// The registry effect of approving an item with this catalog effect, if any.

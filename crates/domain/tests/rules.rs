@@ -194,7 +194,7 @@ fn missing_facts_give_not_yet_with_what_is_missing() {
 }
 
 #[test]
-fn the_compiled_registry_scan_agrees_with_the_single_person_evaluation() {
+fn the_compiled_registry_scan_and_the_quick_check_agree_with_the_single_person_evaluation() {
     let catalog = common::catalog();
     let on = date("2026-11-02");
     let mut people = Vec::new();
@@ -231,6 +231,8 @@ fn the_compiled_registry_scan_agrees_with_the_single_person_evaluation() {
                 _ => Verdict::NotYet,
             };
             assert_eq!(scanned, single, "{} row {row}", item.code);
+            let quick = rules::quick_check(&catalog, item, &p.facts("2026-11-02"), on, &[]).verdict;
+            assert_eq!(quick, single, "{} row {row}: the quick check agrees", item.code);
         }
     }
 }

@@ -111,7 +111,8 @@ fn new_certificate_with_nursing_and_pension_subsidies_ends_in_one_notice_with_th
     for item in ["subsidy.nursing", "pension.subsidy"] {
         let ci = case.item(&code(item)).unwrap();
         assert_eq!(ci.status, ItemStatus::InProgress, "{item}");
-        let e = ci.eligibility.as_ref().unwrap();
+        assert_eq!(ci.verdict, Some(domain::rules::Verdict::Eligible), "{item}");
+        let e = domain::workflow::eligibility_of(&case, &w.catalog, &code(item)).unwrap();
         assert_eq!(
             e.verdict,
             domain::rules::Verdict::Eligible,
@@ -250,10 +251,7 @@ fn employment_difficulty_waits_for_the_unemployment_registration_in_the_same_app
     approve_all_steps(&w, &mut case, "employment.unemployment");
     let difficulty = case.item(&code("employment.difficulty")).unwrap();
     assert_eq!(difficulty.status, ItemStatus::InProgress);
-    assert_eq!(
-        difficulty.eligibility.as_ref().unwrap().verdict,
-        domain::rules::Verdict::Eligible
-    );
+    assert_eq!(difficulty.verdict, Some(domain::rules::Verdict::Eligible));
 }
 
 #[test]
@@ -585,12 +583,8 @@ fn a_parameter_version_after_submission_leaves_the_case_alone_and_applies_to_lat
         .unwrap();
     assert_eq!(nursing.amount.unwrap().fen, 13000);
     assert_eq!(early.rules_as_of, date("2026-12-01"));
-    let pension = early
-        .item(&code("pension.subsidy"))
-        .unwrap()
-        .eligibility
-        .clone()
-        .unwrap();
+    let pension =
+        domain::workflow::eligibility_of(&early, &w.catalog, &code("pension.subsidy")).unwrap();
     assert_eq!(
         pension.verdict,
         domain::rules::Verdict::NotEligible,
@@ -615,12 +609,8 @@ fn a_parameter_version_after_submission_leaves_the_case_alone_and_applies_to_lat
         .clone()
         .unwrap();
     assert_eq!(nursing.amount.unwrap().fen, 15000);
-    let pension = late
-        .item(&code("pension.subsidy"))
-        .unwrap()
-        .eligibility
-        .clone()
-        .unwrap();
+    let pension =
+        domain::workflow::eligibility_of(&late, &w.catalog, &code("pension.subsidy")).unwrap();
     assert_eq!(
         pension.verdict,
         domain::rules::Verdict::Eligible,

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use domain::workflow::{Case, CaseId};
 
-pub type Slot = Arc<tokio::sync::Mutex<Option<Case>>>;
+pub type Slot = Arc<tokio::sync::Mutex<Option<Arc<Case>>>>;
 
 #[derive(Debug)]
 pub struct CaseCache {

@@ -3,6 +3,7 @@
 //! registry changes.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::application::{self, Answer, FormAnswers, Selection};
@@ -14,7 +15,7 @@ use domain::rules::Facts;
 use domain::time::shanghai_date;
 use domain::workflow::{
     self, Actor, Case, CaseId, CaseNumber, Channel, Ctx, Decision, Event, EventKind, NewCase,
-    SupplementScope, TaskStatus, WorkflowError,
+    SupplementScope, TaskStatus, Transition, WorkflowError,
 };
 
 use crate::Platform;
@@ -138,7 +139,8 @@ impl<S: Store> Platform<S> {
         let (case, event) = workflow::submit(&ctx, new)?;
         let sealed = self.seal_form(&case_id, 1, &answers)?;
         let commit = CaseCommit {
-            case: case_row(&case),
+            case_id: case_id.clone(),
+            case: Some(case_row(&case)),
             expected_version: 0,
             events: vec![event],
             tasks: Vec::new(),
@@ -153,16 +155,16 @@ impl<S: Store> Platform<S> {
             .number
             .ok_or_else(|| ServiceError::Unexpected("the store allocated no case number".into()))?;
         let slot = self.cache.slot(&case_id);
-        *slot.lock().await = Some(Case {
+        *slot.lock().await = Some(Arc::new(Case {
             number: Some(number.clone()),
             ..case
-        });
+        }));
         tracing::info!(case = %case_id.0, number = %number, "application submitted");
         Ok(Submitted { case_id, number })
     }
 
     /// 受理.
-    pub async fn accept(&self, id: &CaseId, actor: &Actor) -> Result<Case, ServiceError> {
+    pub async fn accept(&self, id: &CaseId, actor: &Actor) -> Result<Arc<Case>, ServiceError> {
         self.transition(id, actor, None, |c, ctx| c.accept(ctx))
             .await
     }
@@ -173,7 +175,7 @@ impl<S: Store> Platform<S> {
         id: &CaseId,
         actor: &Actor,
         reason: &str,
-    ) -> Result<Case, ServiceError> {
+    ) -> Result<Arc<Case>, ServiceError> {
         self.transition(id, actor, None, |c, ctx| c.refuse(ctx, reason))
             .await
     }
@@ -185,7 +187,7 @@ impl<S: Store> Platform<S> {
         actor: &Actor,
         missing: &[String],
         reason: &str,
-    ) -> Result<Case, ServiceError> {
+    ) -> Result<Arc<Case>, ServiceError> {
         self.transition(id, actor, None, |c, ctx| {
             c.request_supplement(ctx, missing, reason)
         })
@@ -200,7 +202,7 @@ impl<S: Store> Platform<S> {
         actor: &Actor,
         scope: SupplementScope,
         answers: BTreeMap<String, String>,
-    ) -> Result<Case, ServiceError> {
+    ) -> Result<Arc<Case>, ServiceError> {
         let form = if answers.is_empty() {
             None
         } else {
@@ -217,7 +219,7 @@ impl<S: Store> Platform<S> {
         actor: &Actor,
         task: &str,
         decision: Decision,
-    ) -> Result<Case, ServiceError> {
+    ) -> Result<Arc<Case>, ServiceError> {
         self.transition(id, actor, None, |c, ctx| {
             c.decide(ctx, task, decision.clone())
         })
@@ -230,7 +232,7 @@ impl<S: Store> Platform<S> {
         id: &CaseId,
         actor: &Actor,
         reason: &str,
-    ) -> Result<Case, ServiceError> {
+    ) -> Result<Arc<Case>, ServiceError> {
         self.transition(id, actor, None, |c, ctx| c.withdraw(ctx, reason))
             .await
     }
@@ -348,17 +350,17 @@ impl<S: Store> Platform<S> {
         actor: &Actor,
         form: Option<SealedForm>,
         run: F,
-    ) -> Result<Case, ServiceError>
+    ) -> Result<Arc<Case>, ServiceError>
     where
-        F: Fn(&Case, &Ctx<'_>) -> Result<Vec<Event>, WorkflowError>,
+        F: Fn(&Case, &Ctx<'_>) -> Result<Transition, WorkflowError>,
     {
         let slot = self.cache.slot(id);
         let mut guard = slot.lock().await;
         for attempt in 0..3 {
             if attempt > 0 || guard.is_none() {
-                *guard = self.load(id).await?;
+                *guard = self.load(id).await?.map(Arc::new);
             }
-            let Some(case) = guard.as_ref() else {
+            let Some(case) = guard.clone() else {
                 drop(guard);
                 self.cache.forget(id);
                 return Err(ServiceError::NotFound("办件"));
@@ -374,17 +376,17 @@ impl<S: Store> Platform<S> {
                 now,
                 actor,
             };
-            let mut events = run(case, &ctx)?;
-            let mut next = case.clone();
-            for e in &events {
-                next.apply(e);
-            }
+            let Transition {
+                case: mut next,
+                mut events,
+            } = run(&case, &ctx)?;
             let registry = self
                 .registry_writes(&mut next, &mut events, &catalog, now)
                 .await?;
-            let tasks = changed_tasks(case, &next, &self.calendar, shanghai_date(now));
+            let tasks = changed_tasks(&case, &next, &self.calendar, shanghai_date(now));
             let commit = CaseCommit {
-                case: case_row(&next),
+                case_id: id.clone(),
+                case: (next.status != case.status).then(|| case_row(&next)),
                 expected_version: case.version,
                 events,
                 tasks,
@@ -394,11 +396,13 @@ impl<S: Store> Platform<S> {
             };
             match self.store.commit(commit).await {
                 Ok(_) => {
-                    let done = next.status.is_final();
-                    *guard = Some(next.clone());
-                    if done {
+                    let next = Arc::new(next);
+                    if next.status.is_final() {
+                        *guard = None;
                         drop(guard);
                         self.cache.forget(id);
+                    } else {
+                        *guard = Some(next.clone());
                     }
                     return Ok(next);
                 }
@@ -437,15 +441,33 @@ impl<S: Store> Platform<S> {
             return Ok(Vec::new());
         }
         let person = next.applicant.clone();
-        let mut record = self.store.load_record(&person).await?.ok_or_else(|| {
-            ServiceError::Unexpected(format!("applicant {} is not in the registry", person.0))
-        })?;
+        // Registering a benefit or a flag needs no read; certificate effects read the record once.
+        let mut record: Option<Record> = None;
         let mut writes = Vec::new();
         for (item, effect) in effects {
-            let changes = record.apply(&effect, catalog, &next.id.0, &mut || new_id(now));
+            let changes =
+                match domain::registry::changes_without_record(&effect, &next.id.0, &mut || {
+                    new_id(now)
+                }) {
+                    Some(changes) => changes,
+                    None => {
+                        if record.is_none() {
+                            record = self.store.load_record(&person).await?;
+                        }
+                        let Some(r) = record.as_ref() else {
+                            return Err(ServiceError::Unexpected(format!(
+                                "applicant {} is not in the registry",
+                                person.0
+                            )));
+                        };
+                        r.apply(&effect, catalog, &next.id.0, &mut || new_id(now))
+                    }
+                };
             let mut cascade = Vec::new();
             for change in changes {
-                apply_to_record(&mut record, &change);
+                if let Some(r) = record.as_mut() {
+                    apply_to_record(r, &change);
+                }
                 match change {
                     RegistryChange::CertificateSet(c) => {
                         writes.push(RegistryWrite::CertificateSet {
@@ -565,11 +587,10 @@ pub fn case_row(case: &Case) -> CaseRow {
             Channel::Window => "window".to_owned(),
         },
         status: case.status.key().to_owned(),
-        version: case.version,
         catalog_version: case.catalog_version.0.clone(),
         submitted_on: case.rules_as_of,
         submitted_at: case.submitted_at,
-        updated_at: case.updated_at,
+        status_at: case.updated_at,
         items: case
             .items
             .iter()
@@ -586,12 +607,19 @@ fn changed_tasks(
     calendar: &domain::calendar::WorkingCalendar,
     today: NaiveDate,
 ) -> Vec<TaskRow> {
-    let old: BTreeMap<&str, &workflow::Task> =
-        before.tasks.iter().map(|t| (t.id.as_str(), t)).collect();
+    // Tasks are shared between versions of a case until changed: an unchanged task is the same
+    // allocation, and positions never move (tasks are only appended).
     after
         .tasks
         .iter()
-        .filter(|t| old.get(t.id.as_str()).is_none_or(|o| *o != *t))
+        .enumerate()
+        .filter(|(i, t)| {
+            before
+                .tasks
+                .get(*i)
+                .is_none_or(|o| !Arc::ptr_eq(o, t) && **o != ***t)
+        })
+        .map(|(_, t)| t)
         .map(|t| TaskRow {
             id: t.id.clone(),
             case_id: after.id.clone(),

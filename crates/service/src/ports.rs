@@ -33,12 +33,12 @@ pub struct CaseRow {
     pub applicant: PersonId,
     pub channel: String,
     pub status: String,
-    pub version: u64,
     pub catalog_version: String,
     /// The Asia/Shanghai date of submission: the date in the case number.
     pub submitted_on: NaiveDate,
     pub submitted_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    /// When the case entered its status.
+    pub status_at: DateTime<Utc>,
     /// Item codes, comma separated.
     pub items: String,
 }
@@ -94,7 +94,10 @@ pub enum RegistryWrite {
 /// [`CaseStore::commit`] returns.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CaseCommit {
-    pub case: CaseRow,
+    pub case_id: CaseId,
+    /// The case's projection row, when it is new or its status changed (otherwise the row
+    /// stays as it is: most steps change only items and tasks).
+    pub case: Option<CaseRow>,
     /// The case's version before these events (0 for a new case).
     pub expected_version: u64,
     pub events: Vec<Event>,

@@ -7,6 +7,7 @@ use service::ports::{
 use sqlx::{Any, Row, Transaction};
 
 use crate::connect::Engine;
+use crate::prepare::prepare;
 use crate::sql::{Val, bind_all, query};
 use crate::{Db, db_error, writer};
 
@@ -29,16 +30,13 @@ fn time(micros: i64) -> Result<chrono::DateTime<chrono::Utc>, StoreError> {
 
 impl CaseStore for Db {
     async fn commit(&self, commit: CaseCommit) -> Result<Committed, StoreError> {
+        // Serializing and sealing happen here, in the caller's task, not in the single writer.
+        let prepared = prepare(&self.inner.vault, commit)?;
         match &self.inner.writer {
-            Some(tx) => writer::submit(tx, commit).await,
+            Some(tx) => writer::submit(tx, prepared).await,
             None => {
-                let mut done = writer::write(
-                    &self.inner.pool,
-                    self.inner.engine,
-                    &self.inner.vault,
-                    &[&commit],
-                )
-                .await?;
+                let mut done =
+                    writer::write(&self.inner.pool, self.inner.engine, &[&prepared]).await?;
                 done.pop()
                     .ok_or_else(|| StoreError::Corrupt("no commit result".into()))
             }
@@ -62,7 +60,7 @@ impl CaseStore for Db {
             .map(|n| CaseNumber::parse(&n).map_err(|e| StoreError::Corrupt(e.to_string())))
             .transpose()?;
         let rows = bind_all(
-            query("SELECT event FROM case_events WHERE case_id = $1 ORDER BY seq".into()),
+            query("SELECT events FROM case_events WHERE case_id = $1 ORDER BY seq".into()),
             [Val::text(id.0.clone())],
         )
         .fetch_all(pool)
@@ -70,10 +68,10 @@ impl CaseStore for Db {
         .map_err(db_error)?;
         let mut events = Vec::with_capacity(rows.len());
         for row in rows {
-            let json: String = row.try_get("event").map_err(db_error)?;
-            let event: Event =
+            let json: String = row.try_get("events").map_err(db_error)?;
+            let commit: Vec<Event> =
                 serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            events.push(event);
+            events.extend(commit);
         }
         Ok(Some(StoredCase { number, events }))
     }
@@ -111,7 +109,7 @@ impl CaseStore for Db {
 
     async fn case_tasks(&self, id: &CaseId) -> Result<Vec<TaskRow>, StoreError> {
         let rows = bind_all(
-            query("SELECT * FROM tasks WHERE case_id = $1 ORDER BY opened_at, id".into()),
+            query("SELECT * FROM tasks WHERE case_id = $1 ORDER BY n".into()),
             [Val::text(id.0.clone())],
         )
         .fetch_all(&self.inner.pool)

@@ -64,6 +64,16 @@ impl DbOptions {
         }
     }
 
+    /// The file of an SQLite URL (`sqlite://path?…`), if it names one.
+    pub fn sqlite_path(&self) -> Option<std::path::PathBuf> {
+        let rest = self
+            .url
+            .strip_prefix("sqlite://")
+            .or_else(|| self.url.strip_prefix("sqlite:"))?;
+        let path = rest.split('?').next().unwrap_or_default();
+        (!path.is_empty() && !path.contains(":memory:")).then(|| std::path::PathBuf::from(path))
+    }
+
     pub fn postgres(url: &str) -> Self {
         Self {
             url: url.to_owned(),
@@ -92,7 +102,8 @@ pub(crate) async fn pool(options: &DbOptions) -> Result<(AnyPool, Engine), Store
                 if engine == Engine::Sqlite {
                     let pragmas = format!(
                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; \
-                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000;"
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000; \
+                         PRAGMA temp_store = MEMORY;"
                     );
                     conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(pragmas)))
                         .await?;

@@ -9,9 +9,11 @@
 
 mod cases;
 mod connect;
+mod prepare;
 pub mod reference;
 mod registry;
 mod sql;
+mod sqlite_writer;
 mod writer;
 
 use std::sync::Arc;
@@ -42,9 +44,13 @@ impl Db {
     pub async fn open(options: &DbOptions, vault: Arc<Vault>) -> Result<Db, StoreError> {
         let (pool, engine) = connect::pool(options).await?;
         connect::migrate(&pool, engine).await?;
-        let writer = options
-            .group_commit
-            .then(|| writer::spawn(pool.clone(), engine, vault.clone()));
+        let writer = match (options.group_commit, engine, options.sqlite_path()) {
+            (false, _, _) => None,
+            (true, Engine::Sqlite, Some(path)) => {
+                Some(sqlite_writer::spawn(path, options.synchronous)?)
+            }
+            (true, _, _) => Some(writer::spawn(pool.clone(), engine)),
+        };
         Ok(Db {
             inner: Arc::new(Inner {
                 pool,

@@ -13,11 +13,11 @@ use domain::registry::{
 use domain::time::YearMonth;
 use service::Vault;
 use service::pii::Place;
-use service::ports::{RegistryStore, RegistryWrite, StoreError};
+use service::ports::{RegistryStore, StoreError};
+use sqlx::Row;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
 
-use crate::sql::{Val, bind_all, query, run_rows, values_sql};
+use crate::sql::{Val, bind_all, query, run_rows};
 use crate::{Db, db_error};
 
 const PERSON_COLUMNS: &str = "id, id_index, id_number, name, phone, address, bank_account, guardians, sex, \
@@ -43,7 +43,7 @@ fn open(
         .map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-fn ym(m: YearMonth) -> String {
+pub(crate) fn ym(m: YearMonth) -> String {
     format!("{:04}-{:02}", m.year, m.month)
 }
 
@@ -160,7 +160,7 @@ fn read_person(vault: &Vault, row: &AnyRow) -> Result<Person, StoreError> {
     })
 }
 
-fn certificate_values(vault: &Vault, person: &PersonId, c: &Certificate) -> Vec<Val> {
+pub(crate) fn certificate_values(vault: &Vault, person: &PersonId, c: &Certificate) -> Vec<Val> {
     vec![
         Val::text(person.0.clone()),
         Val::Blob(seal(
@@ -181,37 +181,53 @@ fn certificate_values(vault: &Vault, person: &PersonId, c: &Certificate) -> Vec<
     ]
 }
 
-fn read_certificate(vault: &Vault, person: &str, row: &AnyRow) -> Result<Certificate, StoreError> {
+/// Certificate columns selected beside a person's, prefixed `c_`.
+const CERTIFICATE_COLUMNS: &str = "c.number AS c_number, c.category AS c_category, c.grade AS c_grade, \
+     c.lower_limb AS c_lower_limb, c.status AS c_status, c.issued_on AS c_issued_on, \
+     c.valid_until AS c_valid_until, c.unit AS c_unit, c.cancelled_on AS c_cancelled_on";
+
+fn read_certificate(
+    vault: &Vault,
+    person: &str,
+    row: &AnyRow,
+) -> Result<Option<Certificate>, StoreError> {
     let e = |e: sqlx::Error| StoreError::Corrupt(e.to_string());
+    if row
+        .try_get::<Option<Vec<u8>>, _>("c_number")
+        .map_err(e)?
+        .is_none()
+    {
+        return Ok(None);
+    }
     let number = open(
         vault,
         "certificates",
         "number",
         person,
-        &row.try_get::<Vec<u8>, _>("number").map_err(e)?,
+        &row.try_get::<Vec<u8>, _>("c_number").map_err(e)?,
     )?;
-    let category = u8::try_from(row.try_get::<i64, _>("category").map_err(e)?).unwrap_or(0);
-    let grade = u8::try_from(row.try_get::<i64, _>("grade").map_err(e)?).unwrap_or(0);
-    let status: String = row.try_get("status").map_err(e)?;
-    Ok(Certificate {
+    let category = u8::try_from(row.try_get::<i64, _>("c_category").map_err(e)?).unwrap_or(0);
+    let grade = u8::try_from(row.try_get::<i64, _>("c_grade").map_err(e)?).unwrap_or(0);
+    let status: String = row.try_get("c_status").map_err(e)?;
+    Ok(Some(Certificate {
         number: CertificateNumber::parse(&number)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?,
         category: DisabilityCategory::from_digit(category)
             .ok_or_else(|| StoreError::Corrupt("category".into()))?,
         grade: DisabilityGrade::new(grade).ok_or_else(|| StoreError::Corrupt("grade".into()))?,
-        lower_limb: row.try_get::<i64, _>("lower_limb").map_err(e)? != 0,
+        lower_limb: row.try_get::<i64, _>("c_lower_limb").map_err(e)? != 0,
         status: CertificateStatus::from_key(&status)
             .ok_or_else(|| StoreError::Corrupt("status".into()))?,
-        issued_on: date(&row.try_get::<String, _>("issued_on").map_err(e)?)?,
-        valid_until: date(&row.try_get::<String, _>("valid_until").map_err(e)?)?,
-        unit: RegionCode::parse(&row.try_get::<String, _>("unit").map_err(e)?)
+        issued_on: date(&row.try_get::<String, _>("c_issued_on").map_err(e)?)?,
+        valid_until: date(&row.try_get::<String, _>("c_valid_until").map_err(e)?)?,
+        unit: RegionCode::parse(&row.try_get::<String, _>("c_unit").map_err(e)?)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?,
         cancelled_on: row
-            .try_get::<Option<String>, _>("cancelled_on")
+            .try_get::<Option<String>, _>("c_cancelled_on")
             .map_err(e)?
             .map(|s| date(&s))
             .transpose()?,
-    })
+    }))
 }
 
 fn period_key(p: Period) -> &'static str {
@@ -222,7 +238,7 @@ fn period_key(p: Period) -> &'static str {
     }
 }
 
-fn benefit_values(person: &PersonId, b: &Benefit) -> Vec<Val> {
+pub(crate) fn benefit_values(person: &PersonId, b: &Benefit) -> Vec<Val> {
     vec![
         Val::text(b.id.clone()),
         Val::text(person.0.clone()),
@@ -242,172 +258,88 @@ fn benefit_values(person: &PersonId, b: &Benefit) -> Vec<Val> {
     ]
 }
 
-fn read_benefit(row: &AnyRow) -> Result<Benefit, StoreError> {
+/// Benefit columns selected beside a person's, prefixed `b_`.
+const BENEFIT_COLUMNS: &str = "b.id AS b_id, b.item AS b_item, b.status AS b_status, b.amount_fen AS b_amount_fen, \
+     b.period AS b_period, b.recurring AS b_recurring, b.start_month AS b_start_month, b.end_month AS b_end_month, \
+     b.paying_unit AS b_paying_unit, b.stop_reason AS b_stop_reason, b.case_id AS b_case_id";
+
+/// The benefit of a joined row, if the row has one.
+fn read_benefit(row: &AnyRow) -> Result<Option<Benefit>, StoreError> {
     let e = |e: sqlx::Error| StoreError::Corrupt(e.to_string());
+    let Some(id) = row.try_get::<Option<String>, _>("b_id").map_err(e)? else {
+        return Ok(None);
+    };
     let s = |c: &str| row.try_get::<String, _>(c).map_err(e);
-    Ok(Benefit {
-        id: s("id")?,
-        item: ItemCode::parse(&s("item")?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        status: if s("status")? == "active" {
+    Ok(Some(Benefit {
+        id,
+        item: ItemCode::parse(&s("b_item")?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        status: if s("b_status")? == "active" {
             BenefitStatus::Active
         } else {
             BenefitStatus::Stopped
         },
-        amount_fen: row.try_get("amount_fen").map_err(e)?,
-        period: match s("period")?.as_str() {
+        amount_fen: row.try_get("b_amount_fen").map_err(e)?,
+        period: match s("b_period")?.as_str() {
             "month" => Period::Month,
             "year" => Period::Year,
             _ => Period::Once,
         },
-        recurring: row.try_get::<i64, _>("recurring").map_err(e)? != 0,
-        start: parse_ym(&s("start_month")?)?,
+        recurring: row.try_get::<i64, _>("b_recurring").map_err(e)? != 0,
+        start: parse_ym(&s("b_start_month")?)?,
         end: row
-            .try_get::<Option<String>, _>("end_month")
+            .try_get::<Option<String>, _>("b_end_month")
             .map_err(e)?
             .map(|m| parse_ym(&m))
             .transpose()?,
-        paying_unit: RegionCode::parse(&s("paying_unit")?)
+        paying_unit: RegionCode::parse(&s("b_paying_unit")?)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        stop_reason: row.try_get("stop_reason").map_err(e)?,
-        case_id: row.try_get("case_id").map_err(e)?,
-    })
-}
-
-/// A registry write inside a case's transaction.
-pub(crate) async fn write(
-    tx: &mut Transaction<'_, Any>,
-    vault: &Vault,
-    w: &RegistryWrite,
-) -> Result<(), StoreError> {
-    let now = DateTime::<Utc>::from_timestamp_micros(0).unwrap_or_default();
-    match w {
-        RegistryWrite::PersonAdded(p) => {
-            let values = person_values(vault, p, now)?;
-            let sql = values_sql(
-                &format!("INSERT INTO persons ({PERSON_COLUMNS}) VALUES "),
-                14,
-                1,
-                "",
-            );
-            bind_all(query(sql), values)
-                .execute(&mut **tx)
-                .await
-                .map_err(db_error)?;
-        }
-        RegistryWrite::CertificateSet {
-            person,
-            certificate,
-        } => {
-            let sql = values_sql(
-                "INSERT INTO certificates (person_id, number, category, grade, lower_limb, status, issued_on, \
-                 valid_until, unit, cancelled_on) VALUES ",
-                10,
-                1,
-                " ON CONFLICT (person_id) DO UPDATE SET number = excluded.number, category = excluded.category, \
-                 grade = excluded.grade, lower_limb = excluded.lower_limb, status = excluded.status, \
-                 issued_on = excluded.issued_on, valid_until = excluded.valid_until, unit = excluded.unit, \
-                 cancelled_on = excluded.cancelled_on",
-            );
-            bind_all(query(sql), certificate_values(vault, person, certificate))
-                .execute(&mut **tx)
-                .await
-                .map_err(db_error)?;
-        }
-        RegistryWrite::BenefitAdded { person, benefit } => {
-            let sql = values_sql(BENEFIT_INSERT, 12, 1, "");
-            bind_all(query(sql), benefit_values(person, benefit))
-                .execute(&mut **tx)
-                .await
-                .map_err(db_error)?;
-        }
-        RegistryWrite::BenefitStopped {
-            id,
-            last_month,
-            reason,
-        } => {
-            bind_all(
-                query("UPDATE benefits SET status = 'stopped', end_month = $2, stop_reason = $3 WHERE id = $1".into()),
-                [Val::text(id.clone()), Val::Text(ym(*last_month)), Val::text(reason.clone())],
-            )
-            .execute(&mut **tx)
-            .await
-            .map_err(db_error)?;
-        }
-        RegistryWrite::BenefitMoved { id, to_unit } => {
-            bind_all(
-                query("UPDATE benefits SET paying_unit = $2 WHERE id = $1".into()),
-                [Val::text(id.clone()), Val::text(to_unit.clone())],
-            )
-            .execute(&mut **tx)
-            .await
-            .map_err(db_error)?;
-        }
-        RegistryWrite::FlagSet { person, fact } => {
-            let row = bind_all(
-                query("SELECT status FROM persons WHERE id = $1".into()),
-                [Val::text(person.0.clone())],
-            )
-            .fetch_one(&mut **tx)
-            .await
-            .map_err(db_error)?;
-            let text: String = row.try_get("status").map_err(db_error)?;
-            let mut status: serde_json::Value =
-                serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            let field = fact.key().rsplit('.').next().unwrap_or_default();
-            if let Some(obj) = status.as_object_mut() {
-                obj.insert(field.to_owned(), serde_json::Value::Bool(true));
-            }
-            // Only fields PersonStatus knows survive the round trip.
-            let checked: PersonStatus =
-                serde_json::from_value(status).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            bind_all(
-                query("UPDATE persons SET status = $2 WHERE id = $1".into()),
-                [Val::text(person.0.clone()), Val::Text(json(&checked)?)],
-            )
-            .execute(&mut **tx)
-            .await
-            .map_err(db_error)?;
-        }
-    }
-    Ok(())
+        stop_reason: row.try_get("b_stop_reason").map_err(e)?,
+        case_id: row.try_get("b_case_id").map_err(e)?,
+    }))
 }
 
 const BENEFIT_INSERT: &str = "INSERT INTO benefits (id, person_id, item, status, amount_fen, period, recurring, \
                               start_month, end_month, paying_unit, stop_reason, case_id) VALUES ";
+pub(crate) const BENEFIT_INSERT_ONE: &str = "INSERT INTO benefits (id, person_id, item, status, amount_fen, period, \
+     recurring, start_month, end_month, paying_unit, stop_reason, case_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)";
+pub(crate) const PERSON_INSERT: &str = "INSERT INTO persons (id, id_index, id_number, name, phone, address, \
+     bank_account, guardians, sex, birth_date, hukou, household, status, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+const CERTIFICATE_INSERT: &str = "INSERT INTO certificates (person_id, number, category, grade, lower_limb, status, \
+     issued_on, valid_until, unit, cancelled_on) VALUES ";
+pub(crate) const CERTIFICATE_UPSERT: &str = "INSERT INTO certificates (person_id, number, category, grade, lower_limb, \
+     status, issued_on, valid_until, unit, cancelled_on) VALUES (?,?,?,?,?,?,?,?,?,?) \
+     ON CONFLICT (person_id) DO UPDATE SET number = excluded.number, category = excluded.category, \
+     grade = excluded.grade, lower_limb = excluded.lower_limb, status = excluded.status, \
+     issued_on = excluded.issued_on, valid_until = excluded.valid_until, unit = excluded.unit, \
+     cancelled_on = excluded.cancelled_on";
 
 impl Db {
     async fn record_where(&self, column: &str, value: &str) -> Result<Option<Record>, StoreError> {
         let vault = &self.inner.vault;
-        let sql = format!("SELECT {PERSON_COLUMNS} FROM persons WHERE {column} = $1");
-        let Some(row) = bind_all(query(sql), [Val::text(value)])
-            .fetch_optional(&self.inner.pool)
+        // The person, the certificate and the benefits in one query: one row per benefit.
+        let columns = PERSON_COLUMNS
+            .split(", ")
+            .map(|c| format!("p.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT {columns}, {CERTIFICATE_COLUMNS}, {BENEFIT_COLUMNS} FROM persons p \
+             LEFT JOIN certificates c ON c.person_id = p.id LEFT JOIN benefits b ON b.person_id = p.id \
+             WHERE p.{column} = $1 ORDER BY b.start_month, b.id"
+        );
+        let rows = bind_all(query(sql), [Val::text(value)])
+            .fetch_all(&self.inner.pool)
             .await
-            .map_err(db_error)?
-        else {
+            .map_err(db_error)?;
+        let Some(first) = rows.first() else {
             return Ok(None);
         };
-        let person = read_person(vault, &row)?;
-        let cert = bind_all(
-            query("SELECT * FROM certificates WHERE person_id = $1".into()),
-            [Val::text(person.id.0.clone())],
-        )
-        .fetch_optional(&self.inner.pool)
-        .await
-        .map_err(db_error)?;
-        let certificate = cert
-            .map(|r| read_certificate(vault, &person.id.0, &r))
-            .transpose()?;
-        let rows = bind_all(
-            query("SELECT * FROM benefits WHERE person_id = $1 ORDER BY start_month, id".into()),
-            [Val::text(person.id.0.clone())],
-        )
-        .fetch_all(&self.inner.pool)
-        .await
-        .map_err(db_error)?;
-        let benefits = rows
-            .iter()
-            .map(read_benefit)
-            .collect::<Result<Vec<_>, _>>()?;
+        let person = read_person(vault, first)?;
+        let certificate = read_certificate(vault, &person.id.0, first)?;
+        let mut benefits = Vec::new();
+        for row in &rows {
+            benefits.extend(read_benefit(row)?);
+        }
         Ok(Some(Record {
             person,
             certificate,
@@ -441,24 +373,11 @@ impl RegistryStore for Db {
                 benefits.push(benefit_values(&r.person.id, b));
             }
         }
-        run_rows(
-            &mut tx,
-            &format!("INSERT INTO persons ({PERSON_COLUMNS}) VALUES "),
-            "",
-            14,
-            persons,
-        )
-        .await?;
-        run_rows(
-            &mut tx,
-            "INSERT INTO certificates (person_id, number, category, grade, lower_limb, status, issued_on, \
-             valid_until, unit, cancelled_on) VALUES ",
-            "",
-            10,
-            certificates,
-        )
-        .await?;
-        run_rows(&mut tx, BENEFIT_INSERT, "", 12, benefits).await?;
+        let engine = self.inner.engine;
+        let person_head = format!("INSERT INTO persons ({PERSON_COLUMNS}) VALUES ");
+        run_rows(&mut tx, engine, &person_head, "", 14, persons).await?;
+        run_rows(&mut tx, engine, CERTIFICATE_INSERT, "", 10, certificates).await?;
+        run_rows(&mut tx, engine, BENEFIT_INSERT, "", 12, benefits).await?;
         tx.commit().await.map_err(db_error)?;
         Ok(records.len() as u64)
     }

@@ -7,9 +7,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::any::AnyArguments;
 use sqlx::{Any, AssertSqlSafe};
 
+use crate::connect::Engine;
+
 /// Runs a multi-row statement over `rows`, in chunks.
 pub(crate) async fn run_rows(
     tx: &mut sqlx::Transaction<'_, Any>,
+    engine: Engine,
     head: &str,
     tail: &str,
     cols: usize,
@@ -17,7 +20,7 @@ pub(crate) async fn run_rows(
 ) -> Result<(), service::ports::StoreError> {
     let mut rows = rows.into_iter();
     for size in chunk_sizes(rows.len(), max_rows(cols)) {
-        let sql = values_sql(head, cols, size, tail);
+        let sql = values_sql(head, cols, size, tail, engine);
         bind_all(query(sql), rows.by_ref().take(size).flatten())
             .execute(&mut **tx)
             .await
@@ -79,8 +82,36 @@ pub(crate) fn bind_all(mut q: Query<'_>, values: impl IntoIterator<Item = Val>) 
     q
 }
 
-/// `head` followed by `rows` tuples of `cols` placeholders, then `tail`.
-pub(crate) fn values_sql(head: &str, cols: usize, rows: usize, tail: &str) -> String {
+/// A statement written with `?` placeholders, in the engine's placeholder syntax: `?` stays for
+/// SQLite (whose driver binds numbered `$n` names by a linear search each, which is quadratic in
+/// large statements), `$1, $2, …` for PostgreSQL.
+pub(crate) fn for_engine(sql: &str, engine: Engine) -> String {
+    match engine {
+        Engine::Sqlite => sql.to_owned(),
+        Engine::Postgres => {
+            let mut out = String::with_capacity(sql.len() + 16);
+            let mut n = 0;
+            for c in sql.chars() {
+                if c == '?' {
+                    n += 1;
+                    let _ = write!(out, "${n}");
+                } else {
+                    out.push(c);
+                }
+            }
+            out
+        }
+    }
+}
+
+/// `head` followed by `rows` tuples of `cols` placeholders, then `tail`, in the engine's syntax.
+pub(crate) fn values_sql(
+    head: &str,
+    cols: usize,
+    rows: usize,
+    tail: &str,
+    engine: Engine,
+) -> String {
     let mut s = String::with_capacity(head.len() + tail.len() + rows * cols * 5);
     s.push_str(head);
     let mut n = 1;
@@ -93,7 +124,12 @@ pub(crate) fn values_sql(head: &str, cols: usize, rows: usize, tail: &str) -> St
             if c > 0 {
                 s.push(',');
             }
-            let _ = write!(s, "${n}");
+            match engine {
+                Engine::Sqlite => s.push('?'),
+                Engine::Postgres => {
+                    let _ = write!(s, "${n}");
+                }
+            }
             n += 1;
         }
         s.push(')');
@@ -142,10 +178,19 @@ mod tests {
     }
 
     #[test]
-    fn placeholders_are_numbered_across_rows() {
+    fn placeholders_follow_the_engine() {
+        let head = "INSERT INTO t (a,b) VALUES ";
         assert_eq!(
-            values_sql("INSERT INTO t (a,b) VALUES ", 2, 2, ""),
+            values_sql(head, 2, 2, "", Engine::Postgres),
             "INSERT INTO t (a,b) VALUES ($1,$2),($3,$4)"
+        );
+        assert_eq!(
+            values_sql(head, 2, 2, "", Engine::Sqlite),
+            "INSERT INTO t (a,b) VALUES (?,?),(?,?)"
+        );
+        assert_eq!(
+            for_engine("UPDATE t SET a = ? WHERE b = ?", Engine::Postgres),
+            "UPDATE t SET a = $1 WHERE b = $2"
         );
     }
 }

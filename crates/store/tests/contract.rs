@@ -309,9 +309,10 @@ async fn a_refused_commit_writes_nothing() {
         let mut event = stored.events[0].clone();
         event.seq = 1;
         let commit = CaseCommit {
-            case: service::cases::case_row(
+            case_id: case.clone(),
+            case: Some(service::cases::case_row(
                 &domain::workflow::Case::replay(case.clone(), &stored.events).unwrap(),
-            ),
+            )),
             expected_version: 0,
             events: vec![event],
             tasks: vec![],

@@ -81,6 +81,71 @@ impl Eligibility {
     }
 }
 
+/// What a quick check found: the verdict, and whether a blocking rule or a prerequisite failed
+/// (then [`evaluate`] gives the explanation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuickCheck {
+    pub verdict: Verdict,
+    pub blocked: bool,
+    pub prerequisite_failed: bool,
+}
+
+/// The verdict alone, from the compiled rules, without building explanations: the same logic
+/// as [`evaluate`] (which a test checks), for the hot paths of submission and item start.
+pub fn quick_check(
+    catalog: &Catalog,
+    item: &Item,
+    facts: &Facts,
+    as_of: NaiveDate,
+    pending: &[ItemCode],
+) -> QuickCheck {
+    let row = FactRow::encode(facts, catalog);
+    let run = |expr: &Expr| {
+        Program::compile(expr, &catalog.params, as_of, catalog)
+            .map_or(Tri::Unknown, |p| p.eval_row(&row))
+    };
+    let mut any_false = false;
+    let mut any_unknown = false;
+    let mut prerequisite_failed = false;
+    let mut blocked = false;
+    for p in &item.prerequisites {
+        if p.satisfied_by.iter().any(|c| pending.contains(c)) {
+            any_unknown = true;
+            continue;
+        }
+        match run(&p.test) {
+            Tri::False => {
+                any_false = true;
+                prerequisite_failed = true;
+            }
+            Tri::Unknown => any_unknown = true,
+            Tri::True => {}
+        }
+    }
+    for rule in &item.rules {
+        match run(&rule.test) {
+            Tri::False => {
+                any_false = true;
+                blocked |= rule.blocking;
+            }
+            Tri::Unknown => any_unknown = true,
+            Tri::True => {}
+        }
+    }
+    let verdict = if any_false {
+        Verdict::NotEligible
+    } else if any_unknown {
+        Verdict::NotYet
+    } else {
+        Verdict::Eligible
+    };
+    QuickCheck {
+        verdict,
+        blocked,
+        prerequisite_failed,
+    }
+}
+
 /// Evaluates an item for a person. `pending` are the items of the same application that have not
 /// concluded yet: a prerequisite they can satisfy makes this item wait for them.
 pub fn evaluate(

@@ -7,6 +7,8 @@ pub mod facts;
 pub mod params;
 pub mod program;
 
-pub use eligibility::{Eligibility, RuleOutcome, Verdict, evaluate, scan_program};
+pub use eligibility::{
+    Eligibility, QuickCheck, RuleOutcome, Verdict, evaluate, quick_check, scan_program,
+};
 pub use facts::{Fact, FactValue, Facts};
 pub use program::{FactRow, FactTable, Program, Tri};

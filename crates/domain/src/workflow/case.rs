@@ -1,5 +1,7 @@
 //! A case (办件): its items, tasks, clocks and notice, as the fold of its timeline.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -10,7 +12,7 @@ use crate::catalog::{CatalogVersion, ItemCode, Level, StepKind};
 use crate::ids::{DisabilityCategory, DisabilityGrade};
 use crate::region::{HandlingPlace, RegionCode};
 use crate::registry::PersonId;
-use crate::rules::{Eligibility, Facts};
+use crate::rules::{Facts, Verdict};
 
 /// A case's identifier (opaque; a UUIDv7 in storage).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -157,7 +159,9 @@ pub struct CaseItem {
     pub waiting_for: Vec<ItemCode>,
     /// The item's overall clock, from the working day after it started.
     pub clock: Option<SlaClock>,
-    pub eligibility: Option<Eligibility>,
+    /// What the eligibility rules said when the item started (the explanation is recomputed
+    /// for display by [`super::eligibility_of`]).
+    pub verdict: Option<Verdict>,
     pub assessment: Option<Assessment>,
     pub supplement: Option<SupplementRequest>,
     pub outcome: Option<ItemOutcome>,
@@ -263,12 +267,14 @@ pub struct Case {
     pub submitted_at: DateTime<Utc>,
     pub status: CaseStatus,
     /// Facts from the registry and the form at submission.
-    pub facts: Facts,
+    pub facts: std::sync::Arc<Facts>,
     pub intake: Intake,
     /// The open case-level supplement request, if any.
     pub supplement: Option<SupplementRequest>,
-    pub items: Vec<CaseItem>,
-    pub tasks: Vec<Task>,
+    /// Items and tasks are shared between versions of a case (copy on write), so a transition
+    /// copies only what it changes.
+    pub items: Vec<Arc<CaseItem>>,
+    pub tasks: Vec<Arc<Task>>,
     pub notice: Option<Notice>,
     pub updated_at: DateTime<Utc>,
 }
@@ -286,7 +292,6 @@ impl Case {
             rules_as_of,
             items,
             facts,
-            eligibility,
             acceptance_limit,
         } = &first.kind
         else {
@@ -305,7 +310,7 @@ impl Case {
             rules_as_of: *rules_as_of,
             submitted_at: first.at,
             status: CaseStatus::Submitted,
-            facts: facts.clone(),
+            facts: std::sync::Arc::new(facts.clone()),
             intake: Intake {
                 clock: SlaClock::new(*rules_as_of, *acceptance_limit),
                 supplement_rounds: 0,
@@ -314,15 +319,17 @@ impl Case {
             supplement: None,
             items: items
                 .iter()
-                .map(|code| CaseItem {
-                    code: code.clone(),
-                    status: ItemStatus::Pending,
-                    waiting_for: Vec::new(),
-                    clock: None,
-                    eligibility: eligibility.iter().find(|e| &e.item == code).cloned(),
-                    assessment: None,
-                    supplement: None,
-                    outcome: None,
+                .map(|code| {
+                    Arc::new(CaseItem {
+                        code: code.clone(),
+                        status: ItemStatus::Pending,
+                        waiting_for: Vec::new(),
+                        clock: None,
+                        verdict: None,
+                        assessment: None,
+                        supplement: None,
+                        outcome: None,
+                    })
                 })
                 .collect(),
             tasks: Vec::new(),
@@ -342,19 +349,25 @@ impl Case {
     }
 
     pub fn item(&self, code: &ItemCode) -> Option<&CaseItem> {
-        self.items.iter().find(|i| &i.code == code)
+        self.items.iter().find(|i| &i.code == code).map(|i| &**i)
     }
 
     fn item_mut(&mut self, code: &ItemCode) -> Option<&mut CaseItem> {
-        self.items.iter_mut().find(|i| &i.code == code)
+        self.items
+            .iter_mut()
+            .find(|i| &i.code == code)
+            .map(Arc::make_mut)
     }
 
     pub fn task(&self, id: &str) -> Option<&Task> {
-        self.tasks.iter().find(|t| t.id == id)
+        self.tasks.iter().find(|t| t.id == id).map(|t| &**t)
     }
 
     fn task_mut(&mut self, id: &str) -> Option<&mut Task> {
-        self.tasks.iter_mut().find(|t| t.id == id)
+        self.tasks
+            .iter_mut()
+            .find(|t| t.id == id)
+            .map(Arc::make_mut)
     }
 
     /// The open (or paused) task of an item.
@@ -362,6 +375,7 @@ impl Case {
         self.tasks
             .iter()
             .find(|t| &t.item == item && matches!(t.status, TaskStatus::Open | TaskStatus::Paused))
+            .map(|t| &**t)
     }
 
     /// Applies one event of the timeline. Events are facts: a transition that was allowed when it
@@ -386,14 +400,15 @@ impl Case {
                     let _ = self.intake.clock.pause(*on);
                 } else {
                     for item in &mut self.items {
-                        if let Some(clock) = &mut item.clock
-                            && item.status == ItemStatus::InProgress
+                        if item.status == ItemStatus::InProgress
+                            && let Some(clock) = &mut Arc::make_mut(item).clock
                         {
                             let _ = clock.pause(*on);
                         }
                     }
                     for task in &mut self.tasks {
                         if task.status == TaskStatus::Open {
+                            let task = Arc::make_mut(task);
                             task.status = TaskStatus::Paused;
                             let _ = task.clock.pause(*on);
                         }
@@ -412,8 +427,8 @@ impl Case {
                     self.status = CaseStatus::Submitted;
                 } else {
                     for item in &mut self.items {
-                        if let Some(clock) = &mut item.clock
-                            && item.status == ItemStatus::InProgress
+                        if item.status == ItemStatus::InProgress
+                            && let Some(clock) = &mut Arc::make_mut(item).clock
                         {
                             let _ = clock.resume(*on);
                         }
@@ -426,6 +441,7 @@ impl Case {
                         .collect();
                     for task in &mut self.tasks {
                         if task.status == TaskStatus::Paused && !returned.contains(&task.item) {
+                            let task = Arc::make_mut(task);
                             task.status = TaskStatus::Open;
                             let _ = task.clock.resume(*on);
                         }
@@ -456,6 +472,7 @@ impl Case {
                         .iter_mut()
                         .find(|t| t.item == code && t.status == TaskStatus::Paused)
                 {
+                    let task = Arc::make_mut(task);
                     task.status = TaskStatus::Open;
                     let _ = task.clock.resume(*on);
                 }
@@ -477,13 +494,13 @@ impl Case {
                 item,
                 on,
                 time_limit,
-                eligibility,
+                verdict,
             } => {
                 if let Some(i) = self.item_mut(item) {
                     i.status = ItemStatus::InProgress;
                     i.waiting_for.clear();
                     i.clock = Some(SlaClock::new(*on, *time_limit));
-                    i.eligibility = Some(eligibility.clone());
+                    i.verdict = Some(*verdict);
                 }
             }
             EventKind::TaskOpened {
@@ -500,7 +517,7 @@ impl Case {
                 on,
                 time_limit,
             } => {
-                self.tasks.push(Task {
+                self.tasks.push(Arc::new(Task {
                     id: task.clone(),
                     item: item.clone(),
                     step_index: *step_index,
@@ -516,7 +533,7 @@ impl Case {
                     opened_at: event.at,
                     decision: None,
                     decided_at: None,
-                });
+                }));
             }
             EventKind::TaskDecided { task, decision, on } => {
                 let mut returned = None;

@@ -123,18 +123,20 @@ pub struct NewCase {
 }
 
 /// Submits an application: refuses forbidden combinations, failed blocking rules and unmet
-/// prerequisites with the reason; otherwise records the submission with each item's
-/// eligibility as of today.
+/// prerequisites with the reason; otherwise records the submission (rules as of today).
 pub fn submit(ctx: &Ctx<'_>, new: NewCase) -> Result<(Case, Event), SubmitError> {
     let catalog = ctx.catalog;
     catalog.check_combination(&new.items)?;
     let today = ctx.today();
-    let mut eligibility = Vec::new();
     for code in &new.items {
         let item = catalog
             .item(code)
             .ok_or_else(|| SelectionError::UnknownItem(code.to_string()))?;
         let others: Vec<ItemCode> = new.items.iter().filter(|c| *c != code).cloned().collect();
+        let quick = rules::quick_check(catalog, item, &new.facts, today, &others);
+        if !quick.blocked && !quick.prerequisite_failed {
+            continue;
+        }
         let result = rules::evaluate(catalog, item, &new.facts, today, &others);
         if let Some(fail) = result.blocking_failures().next() {
             return Err(SubmitError::Blocked {
@@ -163,7 +165,6 @@ pub fn submit(ctx: &Ctx<'_>, new: NewCase) -> Result<(Case, Event), SubmitError>
                 reason: format!("需要{}（{}）{hint}", fail.label, fail.detail),
             });
         }
-        eligibility.push(result);
     }
     let event = Event {
         seq: 1,
@@ -179,12 +180,43 @@ pub fn submit(ctx: &Ctx<'_>, new: NewCase) -> Result<(Case, Event), SubmitError>
             rules_as_of: today,
             items: new.items,
             facts: new.facts,
-            eligibility,
             acceptance_limit: catalog.settings.acceptance_time_limit,
         },
     };
     let case = Case::start(new.id, &event).ok_or(SubmitError::Selection(SelectionError::Empty))?;
     Ok((case, event))
+}
+
+/// The outcome of a transition: the case after it, and the events that record it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transition {
+    pub case: Case,
+    pub events: Vec<Event>,
+}
+
+/// The eligibility of an item of a case as shown to people: the case's facts now (with what its
+/// approved items established), the rules in force on the submission date, waiting for the
+/// case's unfinished items.
+pub fn eligibility_of(
+    case: &Case,
+    catalog: &Catalog,
+    item: &ItemCode,
+) -> Option<rules::Eligibility> {
+    let definition = catalog.item(item)?;
+    let facts = current_facts(case, catalog);
+    let pending: Vec<ItemCode> = case
+        .items
+        .iter()
+        .filter(|i| &i.code != item && i.status != ItemStatus::Concluded)
+        .map(|i| i.code.clone())
+        .collect();
+    Some(rules::evaluate(
+        catalog,
+        definition,
+        &facts,
+        case.rules_as_of,
+        &pending,
+    ))
 }
 
 /// A case being changed: a working copy and the events recorded so far.
@@ -229,8 +261,11 @@ impl<'a> Working<'a> {
         self.ctx.today()
     }
 
-    fn done(self) -> Vec<Event> {
-        self.events
+    fn done(self) -> Transition {
+        Transition {
+            case: self.case,
+            events: self.events,
+        }
     }
 
     /// The facts now: the submission's, with what approved items of the case established.
@@ -253,18 +288,19 @@ impl<'a> Working<'a> {
         };
         let facts = self.current_facts();
         let pending = self.pending_items(code);
-        let eligibility = rules::evaluate(
+        let verdict = rules::quick_check(
             self.ctx.catalog,
             item,
             &facts,
             self.case.rules_as_of,
             &pending,
-        );
+        )
+        .verdict;
         self.emit_system(EventKind::ItemStarted {
             item: code.clone(),
             on: self.today(),
             time_limit: item.time_limit,
-            eligibility,
+            verdict,
         });
         self.open_task(code, 0);
     }
@@ -476,7 +512,7 @@ impl<'a> Working<'a> {
 
 /// The facts of a case now: the submission's, overlaid with what its approved items established.
 pub fn current_facts(case: &Case, catalog: &Catalog) -> Facts {
-    let mut facts = case.facts.clone();
+    let mut facts = (*case.facts).clone();
     let validity_months = i64::from(catalog.settings.certificate_validity_years) * 12;
     for ci in &case.items {
         let Some(outcome) = &ci.outcome else { continue };
@@ -599,7 +635,7 @@ fn open_case(case: &Case) -> Result<(), WorkflowError> {
 
 impl Case {
     /// 受理: accepts the case; items start, or wait for the items they depend on.
-    pub fn accept(&self, ctx: &Ctx<'_>) -> Result<Vec<Event>, WorkflowError> {
+    pub fn accept(&self, ctx: &Ctx<'_>) -> Result<Transition, WorkflowError> {
         if self.status != CaseStatus::Submitted {
             return Err(WorkflowError::NotAwaitingAcceptance);
         }
@@ -632,7 +668,7 @@ impl Case {
     }
 
     /// 不予受理: refuses the whole application with a reason; the notice says why.
-    pub fn refuse(&self, ctx: &Ctx<'_>, reason: &str) -> Result<Vec<Event>, WorkflowError> {
+    pub fn refuse(&self, ctx: &Ctx<'_>, reason: &str) -> Result<Transition, WorkflowError> {
         let reason = need_reason(reason)?;
         if self.intake.accepted_on.is_some() || self.status.is_final() {
             return Err(WorkflowError::NotAwaitingAcceptance);
@@ -662,7 +698,7 @@ impl Case {
         ctx: &Ctx<'_>,
         missing: &[String],
         reason: &str,
-    ) -> Result<Vec<Event>, WorkflowError> {
+    ) -> Result<Transition, WorkflowError> {
         open_case(self)?;
         let reason = need_reason(reason)?;
         let missing: Vec<String> = missing
@@ -697,7 +733,7 @@ impl Case {
         &self,
         ctx: &Ctx<'_>,
         scope: SupplementScope,
-    ) -> Result<Vec<Event>, WorkflowError> {
+    ) -> Result<Transition, WorkflowError> {
         open_case(self)?;
         match &scope {
             SupplementScope::Case if self.status != CaseStatus::AwaitingSupplement => {
@@ -728,7 +764,7 @@ impl Case {
         ctx: &Ctx<'_>,
         task_id: &str,
         decision: Decision,
-    ) -> Result<Vec<Event>, WorkflowError> {
+    ) -> Result<Transition, WorkflowError> {
         open_case(self)?;
         if self.status == CaseStatus::AwaitingSupplement {
             return Err(WorkflowError::CasePaused);
@@ -801,7 +837,7 @@ impl Case {
     }
 
     /// 撤回: the applicant withdraws before conclusion. Concluded items keep their result.
-    pub fn withdraw(&self, ctx: &Ctx<'_>, reason: &str) -> Result<Vec<Event>, WorkflowError> {
+    pub fn withdraw(&self, ctx: &Ctx<'_>, reason: &str) -> Result<Transition, WorkflowError> {
         open_case(self)?;
         let reason = need_reason(reason)?;
         let mut w = Working::new(ctx, self)?;

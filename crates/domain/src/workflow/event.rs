@@ -8,7 +8,7 @@ use super::case::{Assessment, Channel, Notice, SupplementScope};
 use crate::catalog::{CatalogVersion, ItemCode, Level, StepKind};
 use crate::region::{HandlingPlace, RegionCode};
 use crate::registry::{PersonId, RegistryEffect};
-use crate::rules::{Eligibility, Facts};
+use crate::rules::{Facts, Verdict};
 
 /// Who did something. Holds account or record ids, never names or ID numbers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -120,7 +120,6 @@ pub enum EventKind {
         rules_as_of: NaiveDate,
         items: Vec<ItemCode>,
         facts: Facts,
-        eligibility: Vec<Eligibility>,
         acceptance_limit: u32,
     },
     /// A case-level request: at intake (once), or after acceptance (pauses every item).
@@ -144,11 +143,13 @@ pub enum EventKind {
         item: ItemCode,
         waiting_for: Vec<ItemCode>,
     },
+    /// The item starts: its clock runs and its first task opens. `verdict` records what the
+    /// eligibility rules said at that moment (the explanation is recomputed when shown).
     ItemStarted {
         item: ItemCode,
         on: NaiveDate,
         time_limit: u32,
-        eligibility: Eligibility,
+        verdict: Verdict,
     },
     TaskOpened {
         task: String,

@@ -233,13 +233,23 @@ impl World {
         &self,
         case: &mut Case,
         actor: &Actor,
-        f: impl FnOnce(&Case, &Ctx<'_>) -> Result<Vec<Event>, domain::workflow::WorkflowError>,
+        f: impl FnOnce(
+            &Case,
+            &Ctx<'_>,
+        ) -> Result<domain::workflow::Transition, domain::workflow::WorkflowError>,
     ) -> Vec<Event> {
         let ctx = self.ctx(actor);
-        let events = f(case, &ctx).unwrap_or_else(|e| panic!("transition refused: {e}"));
-        for e in &events {
-            case.apply(e);
+        let t = f(case, &ctx).unwrap_or_else(|e| panic!("transition refused: {e}"));
+        // The returned case is the fold of the events: check it while we are here.
+        let mut replayed = case.clone();
+        for e in &t.events {
+            replayed.apply(e);
         }
-        events
+        assert_eq!(
+            replayed, t.case,
+            "the transition's case equals its events applied"
+        );
+        *case = t.case;
+        t.events
     }
 }

@@ -25,29 +25,34 @@ CREATE TABLE cases (
     applicant       TEXT NOT NULL,
     channel         TEXT NOT NULL,
     status          TEXT NOT NULL,
-    version         BIGINT NOT NULL,
     catalog_version TEXT NOT NULL,
     submitted_on    TEXT NOT NULL,
     submitted_at    BIGINT NOT NULL,
-    updated_at      BIGINT NOT NULL,
+    -- when the case entered its status (the row is written at status changes only)
+    status_at       BIGINT NOT NULL,
     items           TEXT NOT NULL
 );
 CREATE INDEX cases_region_path ON cases (region_path);
 CREATE INDEX cases_applicant ON cases (applicant);
-CREATE INDEX cases_status ON cases (status, updated_at);
+CREATE INDEX cases_status ON cases (status);
 
+-- The timeline: one row per commit, holding its events (a JSON array) numbered seq..=last_seq.
+-- The next commit of a case always starts at last_seq + 1, so two writers that both extend the
+-- same version collide on the primary key: the optimistic lock of ADR 0002.
 CREATE TABLE case_events (
-    case_id TEXT NOT NULL,
-    seq     BIGINT NOT NULL,
-    at      BIGINT NOT NULL,
-    kind    TEXT NOT NULL,
-    event   TEXT NOT NULL,
+    case_id  TEXT NOT NULL,
+    seq      BIGINT NOT NULL,
+    last_seq BIGINT NOT NULL,
+    at       BIGINT NOT NULL,
+    events   TEXT NOT NULL,
     PRIMARY KEY (case_id, seq)
-) WITHOUT ROWID;
+);
 
+-- Task ids are "<case id>.<n>"; the key (case_id, n) keeps a case's tasks together.
 CREATE TABLE tasks (
-    id          TEXT PRIMARY KEY,
+    id          TEXT NOT NULL,
     case_id     TEXT NOT NULL,
+    n           BIGINT NOT NULL,
     item        TEXT NOT NULL,
     step        TEXT NOT NULL,
     step_name   TEXT NOT NULL,
@@ -58,17 +63,18 @@ CREATE TABLE tasks (
     status      TEXT NOT NULL,
     due_on      TEXT,
     opened_at   BIGINT NOT NULL,
-    decided_at  BIGINT
+    decided_at  BIGINT,
+    PRIMARY KEY (case_id, n)
 );
-CREATE INDEX tasks_inbox ON tasks (status, department, region_path, due_on);
-CREATE INDEX tasks_case ON tasks (case_id);
+-- Inboxes list open tasks by department and region, soonest due first.
+CREATE INDEX tasks_inbox ON tasks (department, region_path, due_on) WHERE status = 'open';
 
 CREATE TABLE case_forms (
     case_id TEXT NOT NULL,
     version BIGINT NOT NULL,
     sealed  BLOB NOT NULL,
     PRIMARY KEY (case_id, version)
-) WITHOUT ROWID;
+);
 
 CREATE TABLE persons (
     id           TEXT PRIMARY KEY,

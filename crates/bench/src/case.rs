@@ -1,0 +1,304 @@
+//! One case of the benchmark process, step by step through the use cases `serve` calls:
+//! submit → accept → 残疾评定 → 审核 → 发证 → { 护理补贴 ×4 | 养老保险补助 ×2 | 燃油补贴 ×2 }
+//! in parallel → the combined notice, which the last decision's transaction produces.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context as _, anyhow, bail, ensure};
+use domain::catalog::{Catalog, ItemCode};
+use domain::ids::{DisabilityCategory, DisabilityGrade, IdNumber};
+use domain::workflow::{
+    Actor, Assessment, Case, CaseId, CaseStatus, Decision, ItemResult, ItemStatus,
+};
+use service::{Platform, SubmitRequest};
+use store::Db;
+
+/// Durable steps per case: submit, accept and 11 decisions.
+pub const STEPS: usize = 13;
+
+/// The items applied for, in one application.
+pub const ITEMS: [&str; 4] = [
+    "cert.new",
+    "subsidy.nursing",
+    "pension.subsidy",
+    "fuel.subsidy",
+];
+
+/// What each step is, by its position in a case's latency record.
+pub const STEP_NAMES: [&str; STEPS] = [
+    "submit",
+    "accept",
+    "cert.new/assess",
+    "cert.new/review",
+    "cert.new/issue",
+    "nursing/first_review",
+    "nursing/grade_check",
+    "nursing/approve",
+    "nursing/publicity",
+    "pension/review",
+    "pension/pay",
+    "fuel/review",
+    "fuel/grant",
+];
+
+/// The handling county and the township of every applicant's 户籍.
+const COUNTY: &str = "321302";
+const TOWNSHIP: &str = "321302001";
+
+/// The application every case submits, built once with `testkit::application`; each case puts
+/// its own applicant's ID number in.
+#[derive(Debug, Clone)]
+pub struct Template {
+    request: SubmitRequest,
+    /// The answer keys that hold the applicant's ID number.
+    id_keys: Vec<String>,
+}
+
+impl Template {
+    pub fn new(catalog: &Catalog) -> Self {
+        let placeholder = applicant_id(0);
+        let request = testkit::application(
+            catalog,
+            &placeholder,
+            "基准测试申请人",
+            &ITEMS,
+            &[
+                ("applicant.hukou_region", TOWNSHIP),
+                ("household.urban", "yes"),
+                ("fuel.subsidy.owns_wheelchair", "yes"),
+                ("pension.subsidy.student", "no"),
+                ("pension.subsidy.employee_pension", "no"),
+            ],
+        );
+        let id_keys = request
+            .answers
+            .iter()
+            .filter(|(_, v)| v.as_str() == placeholder.as_str())
+            .map(|(k, _)| k.clone())
+            .collect();
+        Self { request, id_keys }
+    }
+
+    fn for_applicant(&self, id: &IdNumber) -> SubmitRequest {
+        let mut request = self.request.clone();
+        request.id_number = id.as_str().to_owned();
+        for key in &self.id_keys {
+            request.answers.insert(key.clone(), id.as_str().to_owned());
+        }
+        request
+    }
+}
+
+/// The applicant of case `n`: a valid ID number, unique per n — born n / 900 days after
+/// 1970-01-01 (200,000 cases stay within 1970, so every applicant is of 养老保险 age on the
+/// benchmark date), sequence 100 + n % 900.
+pub fn applicant_id(n: u32) -> IdNumber {
+    let days = i64::from(n / 900);
+    let seq = 100 + n % 900;
+    let birth = chrono::NaiveDate::from_ymd_opt(1970, 1, 1)
+        .unwrap_or_default()
+        .checked_add_signed(chrono::Duration::days(days))
+        .unwrap_or_default();
+    testkit::id_number(COUNTY, &birth.format("%Y%m%d").to_string(), seq)
+}
+
+fn applicant(n: u32) -> Actor {
+    Actor::Applicant {
+        account: format!("applicant-{n}"),
+    }
+}
+
+fn staff(role: &str) -> Actor {
+    Actor::Staff {
+        account: format!("{role}-1"),
+        role: role.to_owned(),
+    }
+}
+
+fn approve() -> Decision {
+    Decision::Approve {
+        assessment: None,
+        note: None,
+    }
+}
+
+/// Item codes, parsed once.
+#[derive(Debug, Clone)]
+pub struct Codes {
+    cert: ItemCode,
+    nursing: ItemCode,
+    pension: ItemCode,
+    fuel: ItemCode,
+}
+
+impl Codes {
+    pub fn new() -> anyhow::Result<Self> {
+        let p = |c: &str| ItemCode::parse(c).map_err(|e| anyhow!("item code {c}: {e}"));
+        Ok(Self {
+            cert: p(ITEMS[0])?,
+            nursing: p(ITEMS[1])?,
+            pension: p(ITEMS[2])?,
+            fuel: p(ITEMS[3])?,
+        })
+    }
+}
+
+/// Runs case `n` to its conclusion and returns how long each of its 13 use-case calls took, in
+/// microseconds, in [`STEP_NAMES`] order. Fails unless the case concluded with all four items
+/// approved.
+pub async fn run(
+    platform: &Platform<Db>,
+    template: &Template,
+    codes: &Codes,
+    n: u32,
+) -> anyhow::Result<(CaseId, [u32; STEPS])> {
+    let mut lat = [0u32; STEPS];
+    let request = template.for_applicant(&applicant_id(n));
+
+    let t = Instant::now();
+    let submitted = platform
+        .submit(&applicant(n), request)
+        .await
+        .with_context(|| format!("case {n}: submit"))?;
+    lat[0] = micros(t);
+    let id = submitted.case_id;
+
+    let t = Instant::now();
+    let mut case = platform
+        .accept(&id, &staff("window_clerk"))
+        .await
+        .with_context(|| format!("case {n}: accept"))?;
+    lat[1] = micros(t);
+
+    let assessment = Assessment {
+        category: DisabilityCategory::Physical,
+        grade: DisabilityGrade::new(1).ok_or_else(|| anyhow!("grade 1"))?,
+        lower_limb: true,
+    };
+    let cert_steps = [
+        (
+            "assessor",
+            Decision::Approve {
+                assessment: Some(assessment),
+                note: None,
+            },
+        ),
+        ("canlian_reviewer", approve()),
+        ("canlian_reviewer", approve()),
+    ];
+    for (k, (role, decision)) in cert_steps.into_iter().enumerate() {
+        let task = open_task(&case, &codes.cert, n)?;
+        let t = Instant::now();
+        case = platform
+            .decide(&id, &staff(role), &task, decision)
+            .await
+            .with_context(|| format!("case {n}: {}", STEP_NAMES[2 + k]))?;
+        lat[2 + k] = micros(t);
+    }
+
+    // The three department items proceed at once; each follows its own item's open task in the
+    // case returned by its own previous decision.
+    let (nursing, pension, fuel) = tokio::join!(
+        item_chain(
+            platform,
+            &id,
+            &case,
+            &codes.nursing,
+            4,
+            "minzheng_reviewer",
+            n
+        ),
+        item_chain(
+            platform,
+            &id,
+            &case,
+            &codes.pension,
+            2,
+            "renshe_reviewer",
+            n
+        ),
+        item_chain(platform, &id, &case, &codes.fuel, 2, "canlian_reviewer", n),
+    );
+    let (nursing, nursing_lat) = nursing?;
+    let (pension, pension_lat) = pension?;
+    let (fuel, fuel_lat) = fuel?;
+    lat[5..9].copy_from_slice(&nursing_lat);
+    lat[9..11].copy_from_slice(&pension_lat);
+    lat[11..13].copy_from_slice(&fuel_lat);
+
+    // The decision that finished last saw the whole case.
+    let last = [nursing, pension, fuel]
+        .into_iter()
+        .max_by_key(|c| c.version)
+        .ok_or_else(|| anyhow!("case {n}: no final state"))?;
+    verify(&last, n)?;
+    Ok((id, lat))
+}
+
+async fn item_chain(
+    platform: &Platform<Db>,
+    id: &CaseId,
+    start: &Arc<Case>,
+    item: &ItemCode,
+    steps: usize,
+    role: &str,
+    n: u32,
+) -> anyhow::Result<(Arc<Case>, Vec<u32>)> {
+    let actor = staff(role);
+    let mut lat = Vec::with_capacity(steps);
+    let mut case = start.clone();
+    for k in 0..steps {
+        let task = open_task(&case, item, n)?;
+        let t = Instant::now();
+        case = platform
+            .decide(id, &actor, &task, approve())
+            .await
+            .with_context(|| format!("case {n}: {item} step {}", k + 1))?;
+        lat.push(micros(t));
+    }
+    let status = case.item(item).map(|i| i.status);
+    ensure!(
+        status == Some(ItemStatus::Concluded),
+        "case {n}: {item} is {status:?} after {steps} decisions"
+    );
+    Ok((case, lat))
+}
+
+fn open_task(case: &Case, item: &ItemCode, n: u32) -> anyhow::Result<String> {
+    case.active_task(item).map(|t| t.id.clone()).ok_or_else(|| {
+        anyhow!(
+            "case {n}: no open task for {item} (case is {:?})",
+            case.status
+        )
+    })
+}
+
+/// A counted case concluded with its combined notice, all four items approved.
+pub fn verify(case: &Case, n: u32) -> anyhow::Result<()> {
+    if case.status != CaseStatus::Concluded {
+        bail!("case {n}: {:?}, not concluded", case.status);
+    }
+    let notice = case
+        .notice
+        .as_ref()
+        .ok_or_else(|| anyhow!("case {n}: concluded without a notice"))?;
+    ensure!(
+        notice.items.len() == ITEMS.len()
+            && notice
+                .items
+                .iter()
+                .all(|i| i.result == ItemResult::Approved),
+        "case {n}: notice {:?}",
+        notice
+            .items
+            .iter()
+            .map(|i| (i.item.as_str().to_owned(), i.result))
+            .collect::<Vec<_>>()
+    );
+    Ok(())
+}
+
+fn micros(since: Instant) -> u32 {
+    u32::try_from(since.elapsed().as_micros()).unwrap_or(u32::MAX)
+}

@@ -1,0 +1,203 @@
+//! The SQLite group-commit writer: one OS thread owning one SQLite connection (rusqlite, the
+//! same bundled SQLite library sqlx links), with prepared statements kept across batches.
+//!
+//! sqlx spends tens of microseconds per statement on SQLite; a dedicated connection binding
+//! prepared statements costs a few. The writer takes every prepared commit that queued while the
+//! previous transaction was being made durable, writes them in one `BEGIN IMMEDIATE`
+//! transaction, and acknowledges each only after `COMMIT` returned (with `synchronous=FULL`
+//! the WAL is synced by then). A failed batch is retried commit by commit, so one conflicting
+//! commit never fails the others. Checkpoints run on a second connection so the writer does not
+//! pay for them.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use rusqlite::ToSql;
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params_from_iter};
+use service::ports::{Committed, StoreError};
+use tokio::sync::mpsc;
+
+use crate::connect::Synchronous;
+use crate::prepare::{
+    CASE_UPSERT, EVENT_INSERT, FORM_INSERT, NUMBER_BUMP, Prepared, RegistryStmt, TASK_UPSERT,
+    set_flag,
+};
+use crate::sql::Val;
+use crate::writer::{Job, MAX_BATCH, case_number};
+
+/// Binds a value without copying it.
+impl ToSql for Val {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match self {
+            Val::Int(i) => ValueRef::Integer(*i),
+            Val::OptInt(i) => i.map_or(ValueRef::Null, ValueRef::Integer),
+            Val::Text(s) => ValueRef::Text(s.as_bytes()),
+            Val::OptText(s) => s
+                .as_ref()
+                .map_or(ValueRef::Null, |s| ValueRef::Text(s.as_bytes())),
+            Val::Blob(b) => ValueRef::Blob(b),
+            Val::OptBlob(b) => b.as_ref().map_or(ValueRef::Null, |b| ValueRef::Blob(b)),
+        }))
+    }
+}
+
+fn error(e: rusqlite::Error) -> StoreError {
+    if let rusqlite::Error::SqliteFailure(f, msg) = &e
+        && f.code == rusqlite::ErrorCode::ConstraintViolation
+    {
+        let msg = msg.as_deref().unwrap_or("");
+        if msg.contains("case_events") || msg.contains("persons.id_index") {
+            return StoreError::Conflict;
+        }
+    }
+    StoreError::Database(e.to_string())
+}
+
+fn open(path: &PathBuf, synchronous: Synchronous) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    let sync = match synchronous {
+        Synchronous::Full => "FULL",
+        Synchronous::Normal => "NORMAL",
+    };
+    conn.execute_batch(&format!(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = {sync}; PRAGMA foreign_keys = ON; \
+         PRAGMA busy_timeout = 30000; PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY; \
+         PRAGMA wal_autocheckpoint = 50000;"
+    ))?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+/// Starts the writer thread and the checkpointer; the sender closes them when dropped.
+pub(crate) fn spawn(
+    path: PathBuf,
+    synchronous: Synchronous,
+) -> Result<mpsc::Sender<Job>, StoreError> {
+    let mut conn = open(&path, synchronous).map_err(error)?;
+    let (tx, mut rx) = mpsc::channel::<Job>(4 * MAX_BATCH);
+    let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+    std::thread::Builder::new()
+        .name("yjs-sqlite-writer".into())
+        .spawn(move || {
+            while let Some(first) = rx.blocking_recv() {
+                let mut batch = vec![first];
+                while batch.len() < MAX_BATCH {
+                    match rx.try_recv() {
+                        Ok(job) => batch.push(job),
+                        Err(_) => break,
+                    }
+                }
+                let commits: Vec<&Prepared> = batch.iter().map(|j| &j.commit).collect();
+                match write_batch(&mut conn, &commits) {
+                    Ok(results) => {
+                        for (job, r) in batch.into_iter().zip(results) {
+                            let _ = job.reply.send(Ok(r));
+                        }
+                    }
+                    Err(e) if batch.len() == 1 => {
+                        if let Some(job) = batch.into_iter().next() {
+                            let _ = job.reply.send(Err(e));
+                        }
+                    }
+                    Err(_) => {
+                        for job in batch {
+                            let r = write_batch(&mut conn, &[&job.commit]);
+                            let _ = job
+                                .reply
+                                .send(r.map(|mut v| v.pop().unwrap_or(Committed { number: None })));
+                        }
+                    }
+                }
+            }
+            let _ = stop_tx.send(());
+        })
+        .map_err(|e| StoreError::Database(format!("cannot start the writer thread: {e}")))?;
+    let checkpointer = open(&path, synchronous).map_err(error)?;
+    std::thread::Builder::new()
+        .name("yjs-sqlite-checkpoint".into())
+        .spawn(move || {
+            // PASSIVE never blocks the writer; it copies what it can and tries again.
+            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                stop_rx.recv_timeout(Duration::from_millis(200))
+            {
+                let _ = checkpointer.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+            }
+        })
+        .map_err(|e| StoreError::Database(format!("cannot start the checkpoint thread: {e}")))?;
+    Ok(tx)
+}
+
+fn write_batch(conn: &mut Connection, commits: &[&Prepared]) -> Result<Vec<Committed>, StoreError> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(error)?;
+    let mut out = Vec::with_capacity(commits.len());
+    for c in commits {
+        out.push(write_one(&tx, c)?);
+    }
+    tx.commit().map_err(error)?;
+    Ok(out)
+}
+
+fn exec(tx: &rusqlite::Transaction<'_>, sql: &str, values: &[Val]) -> Result<(), StoreError> {
+    let mut stmt = tx.prepare_cached(sql).map_err(error)?;
+    stmt.execute(params_from_iter(values.iter()))
+        .map_err(error)?;
+    Ok(())
+}
+
+fn write_one(tx: &rusqlite::Transaction<'_>, c: &Prepared) -> Result<Committed, StoreError> {
+    let mut number = None;
+    if let Some((unit, day)) = &c.new_number {
+        let mut stmt = tx.prepare_cached(NUMBER_BUMP).map_err(error)?;
+        let last: i64 = stmt
+            .query_row(
+                params_from_iter([Val::text(unit.clone()), Val::date(*day), Val::Int(1)].iter()),
+                |r| r.get(0),
+            )
+            .map_err(error)?;
+        number = Some(case_number(unit, *day, last)?);
+    }
+    if let Some(row) = &c.case_row {
+        match &number {
+            Some(n) => {
+                let mut row = row.clone();
+                row[1] = Val::Text(n.to_string());
+                exec(tx, CASE_UPSERT, &row)?;
+            }
+            None => exec(tx, CASE_UPSERT, row)?,
+        }
+    }
+    exec(tx, EVENT_INSERT, &c.events)?;
+    for t in &c.tasks {
+        exec(tx, TASK_UPSERT, t)?;
+    }
+    if let Some(f) = &c.form {
+        exec(tx, FORM_INSERT, f)?;
+    }
+    for r in &c.registry {
+        match r {
+            RegistryStmt::Exec(s) => exec(tx, s.sql, &s.values)?,
+            RegistryStmt::FlagSet { person, field } => {
+                let status: Option<String> = tx
+                    .prepare_cached("SELECT status FROM persons WHERE id = ?")
+                    .map_err(error)?
+                    .query_row([person], |r| r.get(0))
+                    .optional()
+                    .map_err(error)?;
+                let status = status
+                    .ok_or_else(|| StoreError::Corrupt(format!("person {person} not found")))?;
+                exec(
+                    tx,
+                    "UPDATE persons SET status = ? WHERE id = ?",
+                    &[
+                        Val::Text(set_flag(&status, field)?),
+                        Val::text(person.clone()),
+                    ],
+                )?;
+            }
+        }
+    }
+    Ok(Committed { number })
+}
