@@ -3,6 +3,7 @@
 //! No I/O, no async, no clock: data files arrive as text, `now` and `today` are passed in. The
 //! modules are the nouns of the product glossary (docs/product.md):
 //!
+//! - [`access`]: roles, permissions and regional scopes;
 //! - [`ids`]: 居民身份证号码, 残疾人证号, disability category and grade, masking;
 //! - [`region`]: the Suqian region tree, 属地管理 and routing paths;
 //! - [`calendar`]: the working-day calendar and SLA clocks (承诺时限);
@@ -12,6 +13,7 @@
 //! - [`workflow`]: cases, items, tasks and their transitions (the case engine);
 //! - [`registry`]: the 残疾人基础信息库 — persons, certificates, benefits — and certificate cascades.
 
+pub mod access;
 pub mod application;
 pub mod calendar;
 pub mod catalog;
