@@ -67,7 +67,10 @@ impl Role {
     }
 
     pub fn from_key(key: &str) -> Option<Role> {
-        [Role::Applicant, Role::Agent].into_iter().chain(Role::STAFF).find(|r| r.key() == key)
+        [Role::Applicant, Role::Agent]
+            .into_iter()
+            .chain(Role::STAFF)
+            .find(|r| r.key() == key)
     }
 
     pub fn label(self) -> &'static str {
@@ -154,7 +157,8 @@ pub struct Scope(pub String);
 impl Scope {
     /// Does a record at `path` lie within this scope?
     pub fn covers(&self, path: &str) -> bool {
-        path == self.0 || (path.starts_with(&self.0) && path.as_bytes().get(self.0.len()) == Some(&b'/'))
+        path == self.0
+            || (path.starts_with(&self.0) && path.as_bytes().get(self.0.len()) == Some(&b'/'))
     }
 }
 
@@ -175,7 +179,10 @@ mod tests {
 
     #[test]
     fn roles_round_trip_and_permissions_follow_the_product() {
-        for role in [Role::Applicant, Role::Agent].into_iter().chain(Role::STAFF) {
+        for role in [Role::Applicant, Role::Agent]
+            .into_iter()
+            .chain(Role::STAFF)
+        {
             assert_eq!(Role::from_key(role.key()), Some(role));
         }
         assert!(Role::WindowClerk.may(Permission::Intake));

@@ -232,7 +232,11 @@ fn the_compiled_registry_scan_and_the_quick_check_agree_with_the_single_person_e
             };
             assert_eq!(scanned, single, "{} row {row}", item.code);
             let quick = rules::quick_check(&catalog, item, &p.facts("2026-11-02"), on, &[]).verdict;
-            assert_eq!(quick, single, "{} row {row}: the quick check agrees", item.code);
+            assert_eq!(
+                quick, single,
+                "{} row {row}: the quick check agrees",
+                item.code
+            );
         }
     }
 }

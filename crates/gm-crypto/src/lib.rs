@@ -8,6 +8,7 @@
 //!   for encrypted columns.
 //! - [`DataKey`], [`Keyring`]: SM4-GCM (GB/T 32907-2016 block cipher in GCM
 //!   mode, as in RFC 8998) envelopes with key rotation.
+//! - [`hash_password`], [`verify_password`]: Argon2id for staff passwords.
 //! - [`random_bytes`], [`random_token`]: values from the operating system RNG.
 //!
 //! `Debug` output of key types never contains key material.
@@ -23,10 +24,12 @@ mod blind;
 mod hash;
 mod key;
 mod keyring;
+mod password;
 mod random;
 
 pub use blind::{BlindIndex, BlindIndexKey};
 pub use hash::{Sm3Hasher, hmac_sm3, sm3};
 pub use key::{DataKey, InvalidKeyLength, KeyFileError, KeyId, KeyIdError};
 pub use keyring::{DuplicateKeyId, Keyring, OpenError, envelope_key_id};
+pub use password::{PasswordHashError, hash_password, verify_password};
 pub use random::{random_bytes, random_token};
