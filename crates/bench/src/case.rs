@@ -6,11 +6,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context as _, anyhow, bail, ensure};
+use domain::access::{Role, Scope};
 use domain::catalog::{Catalog, ItemCode};
 use domain::ids::{DisabilityCategory, DisabilityGrade, IdNumber};
-use domain::workflow::{
-    Actor, Assessment, Case, CaseId, CaseStatus, Decision, ItemResult, ItemStatus,
-};
+use domain::workflow::{Assessment, Case, CaseId, CaseStatus, Decision, ItemResult, ItemStatus};
+use service::auth::Principal;
 use service::{Platform, SubmitRequest};
 use store::Db;
 
@@ -103,16 +103,20 @@ pub fn applicant_id(n: u32) -> IdNumber {
     testkit::id_number(COUNTY, &birth.format("%Y%m%d").to_string(), seq)
 }
 
-fn applicant(n: u32) -> Actor {
-    Actor::Applicant {
-        account: format!("applicant-{n}"),
+/// The applicant of case `n`, logged in online.
+fn applicant(platform: &Platform<Db>, n: u32) -> Principal {
+    Principal::Citizen {
+        id_index: platform.vault.id_index(&applicant_id(n)),
+        person: None,
     }
 }
 
-fn staff(role: &str) -> Actor {
-    Actor::Staff {
+/// A member of staff of the city (whose scope covers every case).
+fn staff(role: &str) -> Principal {
+    Principal::Staff {
         account: format!("{role}-1"),
-        role: role.to_owned(),
+        role: Role::from_key(role).unwrap_or(Role::Supervisor),
+        scope: Scope("321300".to_owned()),
     }
 }
 
@@ -158,15 +162,19 @@ pub async fn run(
 
     let t = Instant::now();
     let submitted = platform
-        .submit(&applicant(n), request)
+        .submit(&applicant(platform, n), request)
         .await
         .with_context(|| format!("case {n}: submit"))?;
     lat[0] = micros(t);
     let id = submitted.case_id;
 
     let t = Instant::now();
+    let intake = platform
+        .authorize_intake(&staff("window_clerk"), &id)
+        .await
+        .with_context(|| format!("case {n}: authorize intake"))?;
     let mut case = platform
-        .accept(&id, &staff("window_clerk"))
+        .accept(&intake)
         .await
         .with_context(|| format!("case {n}: accept"))?;
     lat[1] = micros(t);
@@ -190,8 +198,12 @@ pub async fn run(
     for (k, (role, decision)) in cert_steps.into_iter().enumerate() {
         let task = open_task(&case, &codes.cert, n)?;
         let t = Instant::now();
+        let authority = platform
+            .authorize_task(&staff(role), &task)
+            .await
+            .with_context(|| format!("case {n}: authorize {}", STEP_NAMES[2 + k]))?;
         case = platform
-            .decide(&id, &staff(role), &task, decision)
+            .decide(&authority, decision)
             .await
             .with_context(|| format!("case {n}: {}", STEP_NAMES[2 + k]))?;
         lat[2 + k] = micros(t);
@@ -200,25 +212,9 @@ pub async fn run(
     // The three department items proceed at once; each follows its own item's open task in the
     // case returned by its own previous decision.
     let (nursing, pension, fuel) = tokio::join!(
-        item_chain(
-            platform,
-            &id,
-            &case,
-            &codes.nursing,
-            4,
-            "minzheng_reviewer",
-            n
-        ),
-        item_chain(
-            platform,
-            &id,
-            &case,
-            &codes.pension,
-            2,
-            "renshe_reviewer",
-            n
-        ),
-        item_chain(platform, &id, &case, &codes.fuel, 2, "canlian_reviewer", n),
+        item_chain(platform, &case, &codes.nursing, 4, "minzheng_reviewer", n),
+        item_chain(platform, &case, &codes.pension, 2, "renshe_reviewer", n),
+        item_chain(platform, &case, &codes.fuel, 2, "canlian_reviewer", n),
     );
     let (nursing, nursing_lat) = nursing?;
     let (pension, pension_lat) = pension?;
@@ -238,7 +234,6 @@ pub async fn run(
 
 async fn item_chain(
     platform: &Platform<Db>,
-    id: &CaseId,
     start: &Arc<Case>,
     item: &ItemCode,
     steps: usize,
@@ -251,8 +246,12 @@ async fn item_chain(
     for k in 0..steps {
         let task = open_task(&case, item, n)?;
         let t = Instant::now();
+        let authority = platform
+            .authorize_task(&actor, &task)
+            .await
+            .with_context(|| format!("case {n}: authorize {item} step {}", k + 1))?;
         case = platform
-            .decide(id, &actor, &task, approve())
+            .decide(&authority, approve())
             .await
             .with_context(|| format!("case {n}: {item} step {}", k + 1))?;
         lat.push(micros(t));

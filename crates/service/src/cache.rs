@@ -37,6 +37,13 @@ impl CaseCache {
         slots.entry(id.clone()).or_default().clone()
     }
 
+    /// The case if this instance holds it (without creating a slot).
+    pub async fn peek(&self, id: &CaseId) -> Option<Arc<Case>> {
+        let slot = self.slots.lock().ok()?.get(id).cloned()?;
+        let guard = slot.lock().await;
+        guard.clone()
+    }
+
     /// Forgets a case (it concluded, or its copy may be stale).
     pub fn forget(&self, id: &CaseId) {
         if let Ok(mut slots) = self.slots.lock() {

@@ -19,10 +19,13 @@ use domain::workflow::{
 };
 
 use crate::Platform;
+use crate::auth::Principal;
+use crate::authority::{IntakeAuthority, OwnCaseAuthority, ReadAuthority, TaskAuthority};
 use crate::clock::new_id;
 use crate::error::ServiceError;
 use crate::pii::Place;
 use crate::ports::{CaseCommit, CaseRow, RegistryWrite, SealedForm, Store, StoreError, TaskRow};
+use domain::access::Role;
 
 /// An application as submitted online or at the window.
 #[derive(Debug, Clone)]
@@ -32,8 +35,8 @@ pub struct SubmitRequest {
     pub selection: Selection,
     /// The answers of the merged form, by field key, as text.
     pub answers: BTreeMap<String, String>,
+    /// Made by a guardian or agent for the applicant.
     pub via_agent: bool,
-    pub channel: Channel,
 }
 
 /// A submitted case.
@@ -62,9 +65,18 @@ impl<S: Store> Platform<S> {
     /// number in one transaction.
     pub async fn submit(
         &self,
-        actor: &Actor,
+        principal: &Principal,
         request: SubmitRequest,
     ) -> Result<Submitted, ServiceError> {
+        let (actor, channel) = match principal {
+            Principal::Citizen { .. } => (principal.actor(), Channel::Online),
+            Principal::Staff {
+                role: Role::WindowClerk,
+                ..
+            } => (principal.actor(), Channel::Window),
+            Principal::Staff { .. } => return Err(ServiceError::Forbidden),
+        };
+        let actor = &actor;
         let catalog = self.catalogs.current().clone();
         // A legacy 15-digit number is converted to 18 digits; the form records the conversion.
         let parsed = IdNumber::parse_allowing_legacy(&request.id_number).map_err(|e| {
@@ -100,11 +112,35 @@ impl<S: Store> Platform<S> {
             }
         };
         let place = self.regions.handling_place(&hukou)?;
+        if let Principal::Staff { scope, .. } = principal
+            && !scope.covers(&place.path())
+        {
+            return Err(ServiceError::field(
+                "applicant.hukou_region",
+                "application.outside_window",
+                "申请人户籍不在本窗口的受理范围内，请到户籍所在地窗口办理",
+            ));
+        }
         let now = self.clock.now();
         let today = shanghai_date(now);
 
         let index = self.vault.id_index(&id_number);
         let existing = self.store.find_by_id_index(&index).await?;
+        if let Principal::Citizen { id_index, .. } = principal {
+            let own = *id_index == index;
+            let agent = match (&existing, request.via_agent) {
+                (Some(r), true) => self.store.is_agent_of(id_index, &r.person.id.0).await?,
+                _ => false,
+            };
+            let for_self = own && !request.via_agent;
+            if !for_self && !agent {
+                return Err(ServiceError::field(
+                    "applicant.id_number",
+                    "application.not_own",
+                    "只能为本人申请；为他人申请须先在窗口登记监护或代办关系并提交证明",
+                ));
+            }
+        }
         let (record, added) = match existing {
             Some(r) => (r, None),
             None => {
@@ -125,7 +161,7 @@ impl<S: Store> Platform<S> {
             id: case_id.clone(),
             applicant: record.person.id.clone(),
             via_agent: request.via_agent,
-            channel: request.channel,
+            channel,
             place,
             items,
             facts,
@@ -164,31 +200,29 @@ impl<S: Store> Platform<S> {
     }
 
     /// 受理.
-    pub async fn accept(&self, id: &CaseId, actor: &Actor) -> Result<Arc<Case>, ServiceError> {
-        self.transition(id, actor, None, |c, ctx| c.accept(ctx))
+    pub async fn accept(&self, a: &IntakeAuthority) -> Result<Arc<Case>, ServiceError> {
+        self.transition(&a.case, &a.actor, None, |c, ctx| c.accept(ctx))
             .await
     }
 
     /// 不予受理, with the reason.
     pub async fn refuse(
         &self,
-        id: &CaseId,
-        actor: &Actor,
+        a: &IntakeAuthority,
         reason: &str,
     ) -> Result<Arc<Case>, ServiceError> {
-        self.transition(id, actor, None, |c, ctx| c.refuse(ctx, reason))
+        self.transition(&a.case, &a.actor, None, |c, ctx| c.refuse(ctx, reason))
             .await
     }
 
     /// 一次性告知: asks once for everything missing.
     pub async fn request_supplement(
         &self,
-        id: &CaseId,
-        actor: &Actor,
+        a: &IntakeAuthority,
         missing: &[String],
         reason: &str,
     ) -> Result<Arc<Case>, ServiceError> {
-        self.transition(id, actor, None, |c, ctx| {
+        self.transition(&a.case, &a.actor, None, |c, ctx| {
             c.request_supplement(ctx, missing, reason)
         })
         .await
@@ -197,6 +231,27 @@ impl<S: Store> Platform<S> {
     /// The applicant's supplement: new or corrected answers (merged into the form) and the scope it
     /// answers.
     pub async fn supplement(
+        &self,
+        a: &OwnCaseAuthority,
+        scope: SupplementScope,
+        answers: BTreeMap<String, String>,
+    ) -> Result<Arc<Case>, ServiceError> {
+        self.give_supplement(&a.case, &a.actor, scope, answers)
+            .await
+    }
+
+    /// A supplement brought to the window and entered by the clerk.
+    pub async fn supplement_at_window(
+        &self,
+        a: &IntakeAuthority,
+        scope: SupplementScope,
+        answers: BTreeMap<String, String>,
+    ) -> Result<Arc<Case>, ServiceError> {
+        self.give_supplement(&a.case, &a.actor, scope, answers)
+            .await
+    }
+
+    async fn give_supplement(
         &self,
         id: &CaseId,
         actor: &Actor,
@@ -212,16 +267,14 @@ impl<S: Store> Platform<S> {
             .await
     }
 
-    /// A reviewer's decision on a task of the case.
+    /// A reviewer's decision on the task the authority names.
     pub async fn decide(
         &self,
-        id: &CaseId,
-        actor: &Actor,
-        task: &str,
+        a: &TaskAuthority,
         decision: Decision,
     ) -> Result<Arc<Case>, ServiceError> {
-        self.transition(id, actor, None, |c, ctx| {
-            c.decide(ctx, task, decision.clone())
+        self.transition(&a.case, &a.actor, None, |c, ctx| {
+            c.decide(ctx, &a.task, decision.clone())
         })
         .await
     }
@@ -229,11 +282,10 @@ impl<S: Store> Platform<S> {
     /// 撤回.
     pub async fn withdraw(
         &self,
-        id: &CaseId,
-        actor: &Actor,
+        a: &OwnCaseAuthority,
         reason: &str,
     ) -> Result<Arc<Case>, ServiceError> {
-        self.transition(id, actor, None, |c, ctx| c.withdraw(ctx, reason))
+        self.transition(&a.case, &a.actor, None, |c, ctx| c.withdraw(ctx, reason))
             .await
     }
 
@@ -256,8 +308,13 @@ impl<S: Store> Platform<S> {
         self.case(&id).await
     }
 
-    /// The application form's answers (personal data: callers audit and mask).
-    pub async fn form(&self, id: &CaseId) -> Result<FormAnswers, ServiceError> {
+    /// The application form's answers: personal data, for a reader with authority (who sees them
+    /// masked or in full according to it).
+    pub async fn form(&self, a: &ReadAuthority) -> Result<FormAnswers, ServiceError> {
+        self.form_of(&a.case).await
+    }
+
+    async fn form_of(&self, id: &CaseId) -> Result<FormAnswers, ServiceError> {
         let sealed = self
             .store
             .load_form(id)

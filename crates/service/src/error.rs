@@ -23,6 +23,8 @@ pub enum ServiceError {
     Jurisdiction(#[from] JurisdictionError),
     #[error("该办件正在被其他人处理，请稍后重试")]
     Busy,
+    #[error("没有权限进行此操作")]
+    Forbidden,
     #[error("系统暂时无法完成操作，请稍后重试")]
     Unexpected(String),
 }
@@ -38,6 +40,7 @@ impl ServiceError {
             ServiceError::Workflow(e) => e.code(),
             ServiceError::Jurisdiction(e) => e.code(),
             ServiceError::Busy => "busy",
+            ServiceError::Forbidden => "forbidden",
             ServiceError::Unexpected(_) => "internal",
         }
     }

@@ -4,6 +4,8 @@
 //! its methods are the use cases (submit, accept, decide, …). Transaction boundaries live here:
 //! every use case is one [`ports::CaseCommit`].
 
+pub mod auth;
+pub mod authority;
 pub mod cache;
 pub mod cases;
 pub mod catalogs;
@@ -34,6 +36,7 @@ pub struct Platform<S> {
     pub calendar: WorkingCalendar,
     pub regions: RegionTree,
     pub vault: Arc<Vault>,
+    pub auth: auth::AuthSettings,
     cache: cache::CaseCache,
 }
 
@@ -53,8 +56,15 @@ impl<S> Platform<S> {
             calendar,
             regions,
             vault,
+            auth: auth::AuthSettings::default(),
             cache: cache::CaseCache::new(20_000),
         }
+    }
+
+    /// With login and session rules other than the defaults.
+    pub fn with_auth(mut self, auth: auth::AuthSettings) -> Self {
+        self.auth = auth;
+        self
     }
 
     /// How many cases are held in memory.

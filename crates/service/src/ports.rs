@@ -214,6 +214,27 @@ pub trait Health: Send + Sync {
 }
 
 /// Everything the service needs from storage.
-pub trait Store: CaseStore + RegistryStore + CatalogStore + Health + Clone + 'static {}
+pub trait Store:
+    CaseStore
+    + RegistryStore
+    + CatalogStore
+    + crate::auth::AuthStore
+    + crate::authority::ScopeStore
+    + Health
+    + Clone
+    + 'static
+{
+}
 
-impl<T: CaseStore + RegistryStore + CatalogStore + Health + Clone + 'static> Store for T {}
+impl<
+    T: CaseStore
+        + RegistryStore
+        + CatalogStore
+        + crate::auth::AuthStore
+        + crate::authority::ScopeStore
+        + Health
+        + Clone
+        + 'static,
+> Store for T
+{
+}

@@ -7,11 +7,13 @@
 //! per commit, or through a single writer that group-commits many acknowledged commits in one
 //! durable transaction (docs/adr/0002-group-commit.md).
 
+mod auth;
 mod cases;
 mod connect;
 mod prepare;
 pub mod reference;
 mod registry;
+mod scope;
 mod sql;
 mod sqlite_writer;
 mod writer;

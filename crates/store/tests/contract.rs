@@ -13,23 +13,39 @@ mod support;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use domain::access::{Role, Scope};
 use domain::ids::{DisabilityCategory, DisabilityGrade};
-use domain::workflow::{Actor, Assessment, CaseId, CaseStatus, Decision, ItemResult, ItemStatus};
+use domain::workflow::{Assessment, CaseId, CaseStatus, Decision, ItemResult, ItemStatus};
+use service::auth::Principal;
 use service::ports::{CaseCommit, CaseStore, RegistryStore, StoreError};
 use service::{Platform, ServiceError};
 use store::Db;
 use testkit::FakeClock;
 
-fn applicant() -> Actor {
-    Actor::Applicant {
-        account: "applicant-1".into(),
+/// The window clerk of the city service centre (scope: the whole city).
+fn clerk() -> Principal {
+    Principal::Staff {
+        account: "clerk-1".into(),
+        role: Role::WindowClerk,
+        scope: Scope("321300".into()),
     }
 }
 
-fn staff(role: &str) -> Actor {
-    Actor::Staff {
-        account: format!("{role}-1"),
-        role: role.into(),
+fn reviewer_for(department: &str) -> Principal {
+    let role = [
+        Role::CanlianReviewer,
+        Role::MinzhengReviewer,
+        Role::RensheReviewer,
+        Role::TownshipReviewer,
+        Role::Assessor,
+    ]
+    .into_iter()
+    .find(|r| r.department() == Some(department))
+    .unwrap_or_else(|| panic!("no role decides {department}"));
+    Principal::Staff {
+        account: format!("{}-1", role.key()),
+        role,
+        scope: Scope("321300".into()),
     }
 }
 
@@ -40,18 +56,25 @@ fn approve() -> Decision {
     }
 }
 
+async fn accept(
+    p: &Platform<Db>,
+    case: &CaseId,
+) -> Result<std::sync::Arc<domain::workflow::Case>, ServiceError> {
+    p.accept(&p.authorize_intake(&clerk(), case).await?).await
+}
+
 async fn decide_open(p: &Platform<Db>, id: &CaseId, item: &str, decision: Decision) {
     let view = p.case(id).await.unwrap();
     let code = domain::catalog::ItemCode::parse(item).unwrap();
     let task = view
         .case
         .active_task(&code)
-        .unwrap_or_else(|| panic!("no task for {item}"))
-        .id
-        .clone();
-    p.decide(id, &staff("reviewer"), &task, decision)
+        .unwrap_or_else(|| panic!("no task for {item}"));
+    let authority = p
+        .authorize_task(&reviewer_for(&task.department), &task.id)
         .await
         .unwrap();
+    p.decide(&authority, decision).await.unwrap();
 }
 
 #[tokio::test]
@@ -69,7 +92,7 @@ async fn a_submission_is_stored_whole_and_reads_back_the_same() {
             &["cert.new", "subsidy.nursing"],
             &[],
         );
-        let submitted = p.submit(&applicant(), req).await.unwrap();
+        let submitted = p.submit(&clerk(), req).await.unwrap();
         assert_eq!(
             submitted.number.to_string(),
             "YJS-321302-20261130-0001",
@@ -85,7 +108,14 @@ async fn a_submission_is_stored_whole_and_reads_back_the_same() {
         assert_eq!(by_number.case.id, submitted.case_id);
 
         // The form is sealed and opens again; the applicant is now in the registry.
-        let form = p.form(&submitted.case_id).await.unwrap();
+        let form = p
+            .form(
+                &p.authorize_read(&clerk(), &submitted.case_id)
+                    .await
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
         assert!(
             matches!(form.get("applicant.name"), Some(domain::application::Answer::Text(n)) if n == "王小明")
         );
@@ -115,8 +145,8 @@ async fn the_new_certificate_story_runs_on_storage_and_updates_the_registry() {
             &["cert.new", "subsidy.nursing", "pension.subsidy"],
             &[("household.urban", "yes")],
         );
-        let case = p.submit(&applicant(), req).await.unwrap().case_id;
-        p.accept(&case, &staff("window_clerk")).await.unwrap();
+        let case = p.submit(&clerk(), req).await.unwrap().case_id;
+        accept(&p, &case).await.unwrap();
         let a = Assessment {
             category: DisabilityCategory::Physical,
             grade: DisabilityGrade::new(1).unwrap(),
@@ -232,7 +262,7 @@ async fn fifty_concurrent_submissions_get_consecutive_numbers_on_a_multi_connect
                         &["employment.sscard"],
                         &[("applicant.hukou_region", township.as_str())],
                     );
-                    p.submit(&applicant(), req).await.unwrap().number
+                    p.submit(&clerk(), req).await.unwrap().number
                 }));
             }
             let mut seqs = Vec::new();
@@ -268,13 +298,14 @@ async fn a_stale_copy_in_another_instance_is_caught_and_reloaded() {
             &["employment.sscard"],
             &[],
         );
-        let case = a.submit(&applicant(), req).await.unwrap().case_id;
+        let case = a.submit(&clerk(), req).await.unwrap().case_id;
         // B caches the case as submitted; A accepts it; B's accept must not double-accept.
         let _ = b.case(&case).await.unwrap();
-        b.request_supplement(&case, &staff("window_clerk"), &["照片".into()], "缺照片")
+        let intake = b.authorize_intake(&clerk(), &case).await.unwrap();
+        b.request_supplement(&intake, &["照片".into()], "缺照片")
             .await
             .unwrap();
-        let err = a.accept(&case, &staff("window_clerk")).await.unwrap_err();
+        let err = accept(&a, &case).await.unwrap_err();
         assert_eq!(
             err.code(),
             "case.not_awaiting_acceptance",
@@ -303,7 +334,7 @@ async fn a_refused_commit_writes_nothing() {
             &["employment.sscard"],
             &[],
         );
-        let case = p.submit(&applicant(), req).await.unwrap().case_id;
+        let case = p.submit(&clerk(), req).await.unwrap().case_id;
         let stored = db.load_case(&case).await.unwrap().unwrap();
         // A commit claiming the wrong version (a lost race) is refused as a whole.
         let mut event = stored.events[0].clone();
@@ -339,7 +370,7 @@ async fn a_refused_commit_writes_nothing() {
             &["employment.sscard"],
             &[],
         );
-        assert_eq!(p.submit(&applicant(), req).await.unwrap().number.seq, 2);
+        assert_eq!(p.submit(&clerk(), req).await.unwrap().number.seq, 2);
         t.drop_db().await;
     }
 }
@@ -359,8 +390,8 @@ async fn a_case_is_decided_under_the_catalog_it_was_accepted_under() {
             &["employment.sscard"],
             &[],
         );
-        let case = p.submit(&applicant(), req).await.unwrap().case_id;
-        p.accept(&case, &staff("window_clerk")).await.unwrap();
+        let case = p.submit(&clerk(), req).await.unwrap().case_id;
+        accept(&p, &case).await.unwrap();
 
         // The administrator edits the catalog; a restarted instance loads the new version.
         let mut sources = store::reference::catalog_sources(&testkit::catalog_dir()).unwrap();
@@ -457,8 +488,8 @@ async fn cancelling_a_certificate_stops_the_benefits_in_the_registry() {
             &["cert.cancel"],
             &[("cert.cancel.reason", "death")],
         );
-        let case = p.submit(&applicant(), req).await.unwrap().case_id;
-        p.accept(&case, &staff("window_clerk")).await.unwrap();
+        let case = p.submit(&clerk(), req).await.unwrap().case_id;
+        accept(&p, &case).await.unwrap();
         decide_open(&p, &case, "cert.cancel", approve()).await;
         let after = db
             .find_by_id_index(&p.vault.id_index(&id))
@@ -517,8 +548,8 @@ async fn the_raw_database_file_holds_no_id_number_or_name() {
                 ("payment.bank_account", "6222020012345678901"),
             ],
         );
-        let case = p.submit(&applicant(), req).await.unwrap().case_id;
-        p.accept(&case, &staff("window_clerk")).await.unwrap();
+        let case = p.submit(&clerk(), req).await.unwrap().case_id;
+        accept(&p, &case).await.unwrap();
         db.close().await;
         let mut bytes = std::fs::read(&path).unwrap();
         bytes.extend(std::fs::read(path.with_extension("db-wal")).unwrap_or_default());
@@ -560,7 +591,7 @@ async fn bad_input_is_refused_with_a_clear_reason_and_changes_nothing() {
             &["employment.sscard"],
             &[("applicant.hukou_region", "320106")],
         );
-        let err = p.submit(&applicant(), req).await.unwrap_err();
+        let err = p.submit(&clerk(), req).await.unwrap_err();
         assert_eq!(err.code(), "region.outside_jurisdiction");
         assert!(err.to_string().contains("属地管理"), "{err}");
 
@@ -570,7 +601,7 @@ async fn bad_input_is_refused_with_a_clear_reason_and_changes_nothing() {
         bad.replace_range(17..18, last);
         let mut req = testkit::application(&catalog, &id, "郑一", &["employment.sscard"], &[]);
         req.id_number = bad;
-        let err = p.submit(&applicant(), req).await.unwrap_err();
+        let err = p.submit(&clerk(), req).await.unwrap_err();
         assert_eq!(err.code(), "validation_failed");
         let ServiceError::Invalid(fields) = err else {
             panic!()
@@ -586,7 +617,7 @@ async fn bad_input_is_refused_with_a_clear_reason_and_changes_nothing() {
             &[],
         );
         assert_eq!(
-            p.submit(&applicant(), req).await.unwrap_err().code(),
+            p.submit(&clerk(), req).await.unwrap_err().code(),
             "selection.exclusive"
         );
 
@@ -623,8 +654,11 @@ async fn a_legacy_fifteen_digit_number_is_converted_and_the_conversion_recorded(
         req.id_number = legacy.to_owned();
         req.answers
             .insert("applicant.id_number".into(), legacy.into());
-        let case = p.submit(&applicant(), req).await.unwrap().case_id;
-        let form = p.form(&case).await.unwrap();
+        let case = p.submit(&clerk(), req).await.unwrap().case_id;
+        let form = p
+            .form(&p.authorize_read(&clerk(), &case).await.unwrap())
+            .await
+            .unwrap();
         assert!(
             matches!(form.get("applicant.id_number"), Some(domain::application::Answer::IdNumber(id)) if *id == converted)
         );

@@ -125,6 +125,5 @@ pub fn application(
         },
         answers: map,
         via_agent: false,
-        channel: domain::workflow::Channel::Online,
     }
 }

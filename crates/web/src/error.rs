@@ -41,6 +41,7 @@ impl From<ServiceError> for WebError {
             }
             ServiceError::Workflow(_) => StatusCode::CONFLICT,
             ServiceError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            ServiceError::Forbidden => StatusCode::FORBIDDEN,
             ServiceError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let message = match &e {

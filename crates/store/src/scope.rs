@@ -1,0 +1,135 @@
+//! Scope checks in SQL: a staff member's region scope (`321300/321302…`) covers a record whose
+//! region path equals it or lies below it.
+
+use domain::access::Scope;
+use domain::workflow::CaseId;
+use service::authority::{CaseScopeRow, ScopeStore};
+use service::ports::StoreError;
+use sqlx::Row;
+
+use crate::sql::{Val, bind_all, query};
+use crate::{Db, db_error};
+
+fn below(scope: &Scope) -> Val {
+    Val::Text(format!("{}/%", scope.0))
+}
+
+fn read(row: &sqlx::any::AnyRow) -> Result<CaseScopeRow, StoreError> {
+    Ok(CaseScopeRow {
+        status: row.try_get("status").map_err(db_error)?,
+        region_path: row.try_get("region_path").map_err(db_error)?,
+        applicant: row.try_get("applicant").map_err(db_error)?,
+    })
+}
+
+impl ScopeStore for Db {
+    async fn case_in_scope(
+        &self,
+        case: &CaseId,
+        scope: &Scope,
+    ) -> Result<Option<CaseScopeRow>, StoreError> {
+        let row = bind_all(
+            query(
+                "SELECT status, region_path, applicant FROM cases \
+                 WHERE id = $1 AND (region_path = $2 OR region_path LIKE $3)"
+                    .into(),
+            ),
+            [
+                Val::text(case.0.clone()),
+                Val::text(scope.0.clone()),
+                below(scope),
+            ],
+        )
+        .fetch_optional(self.pool())
+        .await
+        .map_err(db_error)?;
+        row.as_ref().map(read).transpose()
+    }
+
+    async fn case_of_citizen(
+        &self,
+        case: &CaseId,
+        person: Option<&str>,
+        id_index: &str,
+    ) -> Result<Option<CaseScopeRow>, StoreError> {
+        let row = bind_all(
+            query(
+                "SELECT c.status, c.region_path, c.applicant FROM cases c WHERE c.id = $1 AND (c.applicant = $2 \
+                 OR EXISTS (SELECT 1 FROM agent_links a WHERE a.agent_index = $3 AND a.person_id = c.applicant))"
+                    .into(),
+            ),
+            [Val::text(case.0.clone()), Val::text(person.unwrap_or("")), Val::text(id_index)],
+        )
+        .fetch_optional(self.pool())
+        .await
+        .map_err(db_error)?;
+        row.as_ref().map(read).transpose()
+    }
+
+    async fn task_in_scope(
+        &self,
+        case: &CaseId,
+        n: i64,
+        department: &str,
+        scope: &Scope,
+    ) -> Result<Option<String>, StoreError> {
+        let row = bind_all(
+            query(
+                "SELECT status FROM tasks WHERE case_id = $1 AND n = $2 AND department = $3 \
+                 AND (region_path = $4 OR region_path LIKE $5)"
+                    .into(),
+            ),
+            [
+                Val::text(case.0.clone()),
+                Val::Int(n),
+                Val::text(department),
+                Val::text(scope.0.clone()),
+                below(scope),
+            ],
+        )
+        .fetch_optional(self.pool())
+        .await
+        .map_err(db_error)?;
+        row.map(|r| r.try_get("status").map_err(db_error))
+            .transpose()
+    }
+
+    async fn has_live_task(
+        &self,
+        case: &CaseId,
+        department: &str,
+        scope: &Scope,
+    ) -> Result<bool, StoreError> {
+        let row = bind_all(
+            query(
+                "SELECT COUNT(*) AS n FROM tasks WHERE case_id = $1 AND department = $2 \
+                 AND status IN ('open', 'paused') AND (region_path = $3 OR region_path LIKE $4)"
+                    .into(),
+            ),
+            [
+                Val::text(case.0.clone()),
+                Val::text(department),
+                Val::text(scope.0.clone()),
+                below(scope),
+            ],
+        )
+        .fetch_one(self.pool())
+        .await
+        .map_err(db_error)?;
+        Ok(row.try_get::<i64, _>("n").map_err(db_error)? > 0)
+    }
+
+    async fn is_agent_of(&self, agent_index: &str, person: &str) -> Result<bool, StoreError> {
+        let row = bind_all(
+            query(
+                "SELECT COUNT(*) AS n FROM agent_links WHERE agent_index = $1 AND person_id = $2"
+                    .into(),
+            ),
+            [Val::text(agent_index), Val::text(person)],
+        )
+        .fetch_one(self.pool())
+        .await
+        .map_err(db_error)?;
+        Ok(row.try_get::<i64, _>("n").map_err(db_error)? > 0)
+    }
+}
