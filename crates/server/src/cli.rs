@@ -48,6 +48,47 @@ pub struct Global {
     /// Blind-index key file (production). Demo mode generates `<data-dir>/keys/blind-index-key.txt`.
     #[arg(long, env = "YJS_BLIND_INDEX_KEY_FILE", global = true)]
     pub blind_index_key_file: Option<PathBuf>,
+    /// The administrator's password (production: required; the `admin` account gets it at
+    /// start-up). Prefer the environment or a file over the command line.
+    #[arg(
+        long,
+        env = "YJS_ADMIN_PASSWORD",
+        global = true,
+        hide_env_values = true
+    )]
+    pub admin_password: Option<String>,
+    /// Session idle timeout, minutes.
+    #[arg(
+        long,
+        env = "YJS_SESSION_IDLE_MINUTES",
+        default_value_t = 30,
+        global = true
+    )]
+    pub session_idle_minutes: u64,
+    /// Session absolute lifetime, hours.
+    #[arg(
+        long,
+        env = "YJS_SESSION_ABSOLUTE_HOURS",
+        default_value_t = 12,
+        global = true
+    )]
+    pub session_absolute_hours: u64,
+    /// Failed logins that lock a username …
+    #[arg(
+        long,
+        env = "YJS_LOGIN_MAX_FAILURES",
+        default_value_t = 5,
+        global = true
+    )]
+    pub login_max_failures: u32,
+    /// … within this many minutes.
+    #[arg(
+        long,
+        env = "YJS_LOGIN_FAILURE_WINDOW_MINUTES",
+        default_value_t = 15,
+        global = true
+    )]
+    pub login_failure_window_minutes: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -92,6 +133,12 @@ pub enum CatalogCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum DemoCommand {
+    /// Prints the demo staff accounts (username, role, region) and the demo password.
+    Accounts {
+        /// As JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Adds a realistic synthetic registry (seeded and reproducible).
     Seed {
         #[arg(long, default_value_t = 10_000)]

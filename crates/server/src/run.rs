@@ -39,6 +39,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             command: CatalogCommand::Check,
         }) => catalog_check(&cli.global),
         Some(Command::Demo {
+            command: DemoCommand::Accounts { json },
+        }) => demo_accounts(&cli.global, json),
+        Some(Command::Demo {
             command: DemoCommand::Seed { persons, seed },
         }) => demo_seed(&cli.global, persons, seed).await,
     }
@@ -117,7 +120,65 @@ async fn demo_seed(global: &Global, persons: usize, seed: u64) -> anyhow::Result
     Ok(())
 }
 
+fn demo_accounts(global: &Global, json: bool) -> anyhow::Result<()> {
+    let reference = load_reference(global)?;
+    let accounts = service::demo_accounts::demo_accounts(&reference.regions);
+    if json {
+        let list: Vec<serde_json::Value> = accounts
+            .iter()
+            .map(|a| {
+                serde_json::json!({
+                    "username": a.username,
+                    "role": a.role.key(),
+                    "role_label": a.role.label(),
+                    "region": a.region.to_string(),
+                    "region_name": reference.regions.name(&a.region),
+                    "display_name": a.display_name,
+                })
+            })
+            .collect();
+        let out = serde_json::json!({ "password": service::demo_accounts::DEMO_PASSWORD, "accounts": list });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!(
+            "演示账号（仅演示模式存在），密码均为：{}",
+            service::demo_accounts::DEMO_PASSWORD
+        );
+        for a in &accounts {
+            println!(
+                "  {:<22} {:<18} {}",
+                a.username,
+                a.role.label(),
+                reference.regions.name(&a.region)
+            );
+        }
+    }
+    Ok(())
+}
+
+fn auth_settings(global: &Global) -> service::auth::AuthSettings {
+    let min = |m: u64| std::time::Duration::from_secs(m * 60);
+    service::auth::AuthSettings {
+        idle: min(global.session_idle_minutes),
+        absolute: min(global.session_absolute_hours * 60),
+        max_failures: global.login_max_failures,
+        failure_window: min(global.login_failure_window_minutes),
+        demo: global.mode == Mode::Demo,
+        ..service::auth::AuthSettings::default()
+    }
+}
+
 async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
+    if global.mode == Mode::Production
+        && global
+            .admin_password
+            .as_deref()
+            .is_none_or(|p| p.len() < 12)
+    {
+        anyhow::bail!(
+            "生产模式必须提供至少 12 位的管理员密码（--admin-password 或 YJS_ADMIN_PASSWORD）"
+        );
+    }
     let listen = args.listen;
     let reference = load_reference(global)?;
     let vault = Arc::new(keys::vault(global)?);
@@ -144,14 +205,42 @@ async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
     }
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let started_at = clock.now();
-    let platform = Arc::new(Platform::new(
-        db.clone(),
-        clock,
-        Catalogs::new(reference.catalog),
-        reference.calendar,
-        reference.regions,
-        vault,
-    ));
+    let platform = Arc::new(
+        Platform::new(
+            db.clone(),
+            clock,
+            Catalogs::new(reference.catalog),
+            reference.calendar,
+            reference.regions,
+            vault,
+        )
+        .with_auth(auth_settings(global)),
+    );
+    if demo {
+        for account in service::demo_accounts::demo_accounts(&platform.regions) {
+            platform
+                .put_account(&account, service::demo_accounts::DEMO_PASSWORD)
+                .await
+                .context("无法创建演示账号")?;
+        }
+        tracing::info!("demo staff accounts ready (yijianshi demo accounts)");
+    }
+    if let Some(password) = &global.admin_password {
+        let city = platform.regions.city().clone();
+        let admin = service::auth::Account {
+            id: "admin".to_owned(),
+            username: "admin".to_owned(),
+            display_name: "系统管理员".to_owned(),
+            role: domain::access::Role::Administrator,
+            scope: domain::access::Scope(city.to_string()),
+            region: city,
+            active: true,
+        };
+        platform
+            .put_account(&admin, password)
+            .await
+            .context("无法设置管理员账号")?;
+    }
     let state = Arc::new(web::AppState {
         platform,
         demo,

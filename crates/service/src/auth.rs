@@ -145,6 +145,14 @@ impl Principal {
         }
     }
 
+    /// A stable key for per-caller records (idempotency keys): account or ID-number index.
+    pub fn caller_key(&self) -> String {
+        match self {
+            Principal::Staff { account, .. } => format!("staff:{account}"),
+            Principal::Citizen { id_index, .. } => format!("citizen:{id_index}"),
+        }
+    }
+
     /// The workflow actor (record ids only).
     pub fn actor(&self) -> domain::workflow::Actor {
         match self {

@@ -24,7 +24,9 @@ use crate::authority::{IntakeAuthority, OwnCaseAuthority, ReadAuthority, TaskAut
 use crate::clock::new_id;
 use crate::error::ServiceError;
 use crate::pii::Place;
-use crate::ports::{CaseCommit, CaseRow, RegistryWrite, SealedForm, Store, StoreError, TaskRow};
+use crate::ports::{
+    CaseCommit, CaseRow, IdempotencyRecord, RegistryWrite, SealedForm, Store, StoreError, TaskRow,
+};
 use domain::access::Role;
 
 /// An application as submitted online or at the window.
@@ -39,6 +41,21 @@ pub struct SubmitRequest {
     pub via_agent: bool,
 }
 
+/// SM3 of a request, to tell a retry from a different request under the same key.
+fn request_hash(r: &SubmitRequest) -> String {
+    let canonical = serde_json::json!({
+        "id_number": r.id_number.trim(),
+        "scenario": r.selection.scenario,
+        "items": r.selection.items,
+        "answers": r.answers,
+        "via_agent": r.via_agent,
+    });
+    gm_crypto::sm3(canonical.to_string().as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// A submitted case.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Submitted {
@@ -51,6 +68,8 @@ pub struct Submitted {
 pub struct CaseView {
     pub case: Case,
     pub number: Option<CaseNumber>,
+    /// The whole timeline.
+    pub timeline: Vec<Event>,
 }
 
 const FORM_TABLE: &str = "case_forms";
@@ -67,6 +86,64 @@ impl<S: Store> Platform<S> {
         &self,
         principal: &Principal,
         request: SubmitRequest,
+    ) -> Result<Submitted, ServiceError> {
+        self.submit_with(principal, request, None).await
+    }
+
+    /// Submits with an idempotency key (kept 24 hours per caller): a retry of the same request
+    /// returns the same case (`true`: a replay); the same key with a different request is
+    /// refused. The key is stored in the submission's own transaction.
+    pub async fn submit_once(
+        &self,
+        principal: &Principal,
+        key: Option<&str>,
+        request: SubmitRequest,
+    ) -> Result<(Submitted, bool), ServiceError> {
+        let Some(key) = key else {
+            return Ok((self.submit(principal, request).await?, false));
+        };
+        let caller = principal.caller_key();
+        let hash = request_hash(&request);
+        let now = self.clock.now();
+        for _ in 0..2 {
+            match self.store.idempotency(&caller, key).await? {
+                Some((stored, case_id, _)) if stored == hash => {
+                    let view = self.case(&case_id).await?;
+                    let number = view.number.ok_or_else(|| {
+                        ServiceError::Unexpected("a stored case without a number".into())
+                    })?;
+                    return Ok((Submitted { case_id, number }, true));
+                }
+                Some((_, _, at)) if now - at <= chrono::Duration::hours(24) => {
+                    return Err(ServiceError::IdempotencyMismatch);
+                }
+                // Older than 24 hours: the key may be used again.
+                Some(_) => self.store.forget_idempotency(&caller, key).await?,
+                None => {}
+            }
+            let record = IdempotencyRecord {
+                caller: caller.clone(),
+                key: key.to_owned(),
+                body_hash: hash.clone(),
+                created_at: now,
+            };
+            match self
+                .submit_with(principal, request.clone(), Some(record))
+                .await
+            {
+                // A concurrent retry stored the key first: answer with its case.
+                Err(ServiceError::DuplicateKey) => continue,
+                other => return other.map(|s| (s, false)),
+            }
+        }
+        Err(ServiceError::DuplicateKey)
+    }
+
+    async fn submit_with(
+        &self,
+        principal: &Principal,
+        request: SubmitRequest,
+        idempotency: Option<IdempotencyRecord>,
     ) -> Result<Submitted, ServiceError> {
         let (actor, channel) = match principal {
             Principal::Citizen { .. } => (principal.actor(), Channel::Online),
@@ -185,6 +262,7 @@ impl<S: Store> Platform<S> {
                 .map(|p| vec![RegistryWrite::PersonAdded(Box::new(p))])
                 .unwrap_or_default(),
             allocate_number: true,
+            idempotency,
         };
         let committed = self.store.commit(commit).await?;
         let number = committed
@@ -291,11 +369,20 @@ impl<S: Store> Platform<S> {
 
     /// Reads a case from the store (not the cache, so another instance's changes are seen).
     pub async fn case(&self, id: &CaseId) -> Result<CaseView, ServiceError> {
-        let case = self.load(id).await?.ok_or(ServiceError::NotFound("办件"))?;
+        let (case, timeline) = self
+            .load_with_timeline(id)
+            .await?
+            .ok_or(ServiceError::NotFound("办件"))?;
         Ok(CaseView {
             number: case.number.clone(),
             case,
+            timeline,
         })
+    }
+
+    /// The id of the case with this number (existence only; reading it needs authority).
+    pub async fn store_case_id(&self, number: &CaseNumber) -> Result<Option<CaseId>, ServiceError> {
+        Ok(self.store.case_id_by_number(number).await?)
     }
 
     /// Reads a case by its number.
@@ -324,6 +411,13 @@ impl<S: Store> Platform<S> {
     }
 
     async fn load(&self, id: &CaseId) -> Result<Option<Case>, ServiceError> {
+        Ok(self.load_with_timeline(id).await?.map(|(case, _)| case))
+    }
+
+    async fn load_with_timeline(
+        &self,
+        id: &CaseId,
+    ) -> Result<Option<(Case, Vec<Event>)>, ServiceError> {
         let Some(stored) = self.store.load_case(id).await? else {
             return Ok(None);
         };
@@ -331,7 +425,7 @@ impl<S: Store> Platform<S> {
             ServiceError::Unexpected(format!("case {} has no submission event", id.0))
         })?;
         case.number = stored.number;
-        Ok(Some(case))
+        Ok(Some((case, stored.events)))
     }
 
     fn seal_form(
@@ -450,6 +544,7 @@ impl<S: Store> Platform<S> {
                 form: form.clone(),
                 registry,
                 allocate_number: false,
+                idempotency: None,
             };
             match self.store.commit(commit).await {
                 Ok(_) => {

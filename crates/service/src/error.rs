@@ -25,6 +25,10 @@ pub enum ServiceError {
     Busy,
     #[error("没有权限进行此操作")]
     Forbidden,
+    #[error("同一 Idempotency-Key 已用于内容不同的申请，请换一个新的 Idempotency-Key")]
+    IdempotencyMismatch,
+    #[error("相同的申请正在处理中，请稍后查询结果")]
+    DuplicateKey,
     #[error("系统暂时无法完成操作，请稍后重试")]
     Unexpected(String),
 }
@@ -41,6 +45,8 @@ impl ServiceError {
             ServiceError::Jurisdiction(e) => e.code(),
             ServiceError::Busy => "busy",
             ServiceError::Forbidden => "forbidden",
+            ServiceError::IdempotencyMismatch => "idempotency_key.reused",
+            ServiceError::DuplicateKey => "idempotency_key.in_use",
             ServiceError::Unexpected(_) => "internal",
         }
     }
@@ -58,6 +64,7 @@ impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Conflict => ServiceError::Busy,
+            StoreError::DuplicateKey => ServiceError::DuplicateKey,
             other => ServiceError::Unexpected(other.to_string()),
         }
     }

@@ -11,9 +11,12 @@ pub mod cases;
 pub mod catalogs;
 pub mod clock;
 pub mod demo;
+pub mod demo_accounts;
 pub mod error;
+pub mod inbox;
 pub mod pii;
 pub mod ports;
+pub mod precheck;
 
 use std::sync::Arc;
 

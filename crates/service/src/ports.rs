@@ -14,6 +14,8 @@ use domain::workflow::{CaseId, CaseNumber, Event};
 pub enum StoreError {
     #[error("the case was changed concurrently")]
     Conflict,
+    #[error("the idempotency key was used concurrently")]
+    DuplicateKey,
     #[error("stored data could not be read: {0}")]
     Corrupt(String),
     #[error("database error: {0}")]
@@ -108,6 +110,20 @@ pub struct CaseCommit {
     pub registry: Vec<RegistryWrite>,
     /// For a new case: allocate its number in this transaction.
     pub allocate_number: bool,
+    /// For a submission with an `Idempotency-Key`: recorded in the same transaction, so two
+    /// retries racing each other cannot both create a case.
+    pub idempotency: Option<IdempotencyRecord>,
+}
+
+/// A submission's idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyRecord {
+    /// Whose key: `staff:<account>` or `citizen:<id index>`.
+    pub caller: String,
+    pub key: String,
+    /// SM3 of the request, to tell a retry from a different request under the same key.
+    pub body_hash: String,
+    pub created_at: DateTime<Utc>,
 }
 
 /// The application form's answers, sealed by the vault.
@@ -161,6 +177,20 @@ pub trait CaseStore: Send + Sync {
         &self,
         id: &CaseId,
     ) -> impl Future<Output = Result<Vec<TaskRow>, StoreError>> + Send;
+
+    /// A stored idempotency key: (body hash, case id, created at).
+    fn idempotency(
+        &self,
+        caller: &str,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<(String, CaseId, DateTime<Utc>)>, StoreError>> + Send;
+
+    /// Removes an expired idempotency key.
+    fn forget_idempotency(
+        &self,
+        caller: &str,
+        key: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// How many cases are in each status.
     fn count_cases_by_status(
@@ -220,6 +250,7 @@ pub trait Store:
     + CatalogStore
     + crate::auth::AuthStore
     + crate::authority::ScopeStore
+    + crate::inbox::InboxStore
     + Health
     + Clone
     + 'static
@@ -232,6 +263,7 @@ impl<
         + CatalogStore
         + crate::auth::AuthStore
         + crate::authority::ScopeStore
+        + crate::inbox::InboxStore
         + Health
         + Clone
         + 'static,

@@ -148,6 +148,40 @@ impl CaseStore for Db {
             .collect()
     }
 
+    async fn idempotency(
+        &self,
+        caller: &str,
+        key: &str,
+    ) -> Result<Option<(String, CaseId, chrono::DateTime<chrono::Utc>)>, StoreError> {
+        let row = bind_all(
+            query("SELECT body_hash, case_id, created_at FROM idempotency_keys WHERE caller = $1 AND key = $2".into()),
+            [Val::text(caller), Val::text(key)],
+        )
+        .fetch_optional(&self.inner.pool)
+        .await
+        .map_err(db_error)?;
+        row.map(|r| {
+            Ok((
+                r.try_get("body_hash").map_err(db_error)?,
+                CaseId(r.try_get("case_id").map_err(db_error)?),
+                time(r.try_get("created_at").map_err(db_error)?)?,
+            ))
+        })
+        .transpose()
+    }
+
+    async fn forget_idempotency(&self, caller: &str, key: &str) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        bind_all(
+            query("DELETE FROM idempotency_keys WHERE caller = $1 AND key = $2".into()),
+            [Val::text(caller), Val::text(key)],
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)
+    }
+
     async fn count_cases_by_status(&self) -> Result<Vec<(String, i64)>, StoreError> {
         let rows =
             query("SELECT status, COUNT(*) AS n FROM cases GROUP BY status ORDER BY status".into())

@@ -113,6 +113,9 @@ pub(crate) fn db_error(e: sqlx::Error) -> StoreError {
         {
             return StoreError::Conflict;
         }
+        if msg.contains("idempotency_keys") || constraint.starts_with("idempotency_keys") {
+            return StoreError::DuplicateKey;
+        }
     }
     if matches!(e, sqlx::Error::PoolClosed) {
         return StoreError::Closed;

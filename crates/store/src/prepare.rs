@@ -42,6 +42,8 @@ pub(crate) struct Prepared {
     /// A `case_forms` row (3 columns).
     pub form: Option<Vec<Val>>,
     pub registry: Vec<RegistryStmt>,
+    /// An `idempotency_keys` row (5 columns).
+    pub idempotency: Option<Vec<Val>>,
 }
 
 pub(crate) const CASE_COLUMNS: &str = "id, number, unit, township, region_path, applicant, channel, status, \
@@ -63,6 +65,8 @@ pub(crate) const TASK_UPSERT: &str = "INSERT INTO tasks (id, case_id, n, item, s
      decided_at = excluded.decided_at";
 pub(crate) const FORM_INSERT: &str =
     "INSERT INTO case_forms (case_id, version, sealed) VALUES (?,?,?)";
+pub(crate) const IDEMPOTENCY_INSERT: &str =
+    "INSERT INTO idempotency_keys (caller, key, body_hash, case_id, created_at) VALUES (?,?,?,?,?)";
 pub(crate) const NUMBER_BUMP: &str = "INSERT INTO case_number_seq (unit, day, last) VALUES (?, ?, ?) \
      ON CONFLICT (unit, day) DO UPDATE SET last = case_number_seq.last + excluded.last RETURNING last";
 
@@ -148,7 +152,17 @@ pub(crate) fn prepare(vault: &Vault, commit: CaseCommit) -> Result<Prepared, Sto
         .iter()
         .map(|w| registry_stmt(vault, w))
         .collect::<Result<Vec<_>, _>>()?;
+    let idempotency = commit.idempotency.map(|k| {
+        vec![
+            Val::Text(k.caller),
+            Val::Text(k.key),
+            Val::Text(k.body_hash),
+            Val::text(case_id.clone()),
+            Val::time(k.created_at),
+        ]
+    });
     Ok(Prepared {
+        idempotency,
         new_number,
         case_id,
         case_row,

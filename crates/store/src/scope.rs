@@ -133,3 +133,67 @@ impl ScopeStore for Db {
         Ok(row.try_get::<i64, _>("n").map_err(db_error)? > 0)
     }
 }
+
+impl service::inbox::InboxStore for Db {
+    async fn inbox(
+        &self,
+        department: &str,
+        scope: &Scope,
+        item: Option<&str>,
+        due_by: Option<chrono::NaiveDate>,
+        overdue_before: Option<chrono::NaiveDate>,
+        limit: u32,
+    ) -> Result<Vec<service::inbox::InboxRow>, StoreError> {
+        let mut sql = String::from(
+            "SELECT t.id, t.case_id, c.number, t.item, t.step_name, t.region, t.due_on, t.opened_at \
+             FROM tasks t JOIN cases c ON c.id = t.case_id \
+             WHERE t.status = 'open' AND t.department = $1 AND (t.region_path = $2 OR t.region_path LIKE $3)",
+        );
+        let mut values = vec![
+            Val::text(department),
+            Val::text(scope.0.clone()),
+            below(scope),
+        ];
+        if let Some(item) = item {
+            values.push(Val::text(item));
+            sql.push_str(&format!(" AND t.item = ${}", values.len()));
+        }
+        if let Some(d) = due_by {
+            values.push(Val::date(d));
+            sql.push_str(&format!(" AND t.due_on <= ${}", values.len()));
+        }
+        if let Some(d) = overdue_before {
+            values.push(Val::date(d));
+            sql.push_str(&format!(" AND t.due_on < ${}", values.len()));
+        }
+        values.push(Val::Int(i64::from(limit)));
+        sql.push_str(&format!(
+            " ORDER BY t.due_on, t.opened_at LIMIT ${}",
+            values.len()
+        ));
+        let rows = bind_all(query(sql), values)
+            .fetch_all(self.pool())
+            .await
+            .map_err(db_error)?;
+        rows.iter()
+            .map(|r| {
+                let s = |c: &str| r.try_get::<String, _>(c).map_err(db_error);
+                let micros: i64 = r.try_get("opened_at").map_err(db_error)?;
+                Ok(service::inbox::InboxRow {
+                    task_id: s("id")?,
+                    case_id: CaseId(s("case_id")?),
+                    case_number: r.try_get("number").map_err(db_error)?,
+                    item: s("item")?,
+                    step_name: s("step_name")?,
+                    region: s("region")?,
+                    due_on: r
+                        .try_get::<Option<String>, _>("due_on")
+                        .map_err(db_error)?
+                        .and_then(|d| chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
+                    opened_at: chrono::DateTime::from_timestamp_micros(micros)
+                        .ok_or_else(|| StoreError::Corrupt(format!("instant {micros}")))?,
+                })
+            })
+            .collect()
+    }
+}

@@ -19,6 +19,7 @@ use service::ports::{Committed, StoreError};
 use tokio::sync::mpsc;
 
 use crate::connect::Synchronous;
+use crate::prepare::IDEMPOTENCY_INSERT;
 use crate::prepare::{
     CASE_UPSERT, EVENT_INSERT, FORM_INSERT, NUMBER_BUMP, Prepared, RegistryStmt, TASK_UPSERT,
     set_flag,
@@ -49,6 +50,9 @@ fn error(e: rusqlite::Error) -> StoreError {
         let msg = msg.as_deref().unwrap_or("");
         if msg.contains("case_events") || msg.contains("persons.id_index") {
             return StoreError::Conflict;
+        }
+        if msg.contains("idempotency_keys") {
+            return StoreError::DuplicateKey;
         }
     }
     StoreError::Database(e.to_string())
@@ -175,6 +179,9 @@ fn write_one(tx: &rusqlite::Transaction<'_>, c: &Prepared) -> Result<Committed, 
     }
     if let Some(f) = &c.form {
         exec(tx, FORM_INSERT, f)?;
+    }
+    if let Some(k) = &c.idempotency {
+        exec(tx, IDEMPOTENCY_INSERT, k)?;
     }
     for r in &c.registry {
         match r {

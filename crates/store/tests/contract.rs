@@ -353,6 +353,7 @@ async fn a_refused_commit_writes_nothing() {
             }),
             registry: vec![],
             allocate_number: true,
+            idempotency: None,
         };
         assert!(
             matches!(db.commit(commit).await, Err(StoreError::Conflict)),

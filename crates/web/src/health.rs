@@ -6,7 +6,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::json;
-use service::Store;
 
 use crate::AppState;
 
@@ -16,9 +15,7 @@ pub async fn healthz() -> Json<serde_json::Value> {
 }
 
 /// Readiness: the database is reachable and the catalog is loaded.
-pub async fn readyz<S: Store>(
-    State(state): State<Arc<AppState<S>>>,
-) -> (StatusCode, Json<serde_json::Value>) {
+pub async fn readyz(State(state): State<Arc<AppState>>) -> (StatusCode, Json<serde_json::Value>) {
     let db = state.platform.store.ping().await;
     let catalog = !state.platform.catalogs.current().items().is_empty();
     let ok = db && catalog;

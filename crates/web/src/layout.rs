@@ -7,7 +7,6 @@ use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
-use service::Store;
 
 use crate::AppState;
 
@@ -72,10 +71,7 @@ struct NotFound {
     layout: Layout,
 }
 
-pub async fn not_found<S: Store>(
-    State(state): State<Arc<AppState<S>>>,
-    Query(q): Query<ModeQuery>,
-) -> Response {
+pub async fn not_found(State(state): State<Arc<AppState>>, Query(q): Query<ModeQuery>) -> Response {
     render(
         &NotFound {
             layout: Layout::new(&q, state.demo),

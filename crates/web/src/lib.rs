@@ -1,37 +1,55 @@
 //! The HTTP face of the platform: health endpoints, the status page and static assets. The full
 //! JSON API and the citizen and staff pages are built on this router.
 
+mod api;
 mod error;
 mod health;
 mod layout;
+mod session;
 mod status;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::get;
-use service::{Platform, Store};
 
 pub use error::WebError;
 
+/// The platform on the store `serve` uses.
+pub type Platform = service::Platform<store::Db>;
+
 /// What every handler can reach.
 #[derive(Debug)]
-pub struct AppState<S> {
-    pub platform: Arc<Platform<S>>,
+pub struct AppState {
+    pub platform: Arc<Platform>,
     /// Demo mode: synthetic data, generated keys; said on every page.
     pub demo: bool,
     pub started_at: chrono::DateTime<chrono::Utc>,
     pub version: &'static str,
 }
 
-/// The application's routes.
-pub fn router<S: Store>(state: Arc<AppState<S>>) -> Router {
+/// The application's routes: pages, the JSON API and its OpenAPI document.
+pub fn router(state: Arc<AppState>) -> Router {
+    let (api, doc) = api::router().split_for_parts();
+    let json_doc = doc.clone();
     Router::new()
         .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz::<S>))
-        .route("/", get(status::page::<S>))
+        .route("/readyz", get(health::readyz))
+        .route("/", get(status::page))
         .route("/static/site.css", get(layout::stylesheet))
-        .fallback(layout::not_found::<S>)
+        .route(
+            "/api/openapi.json",
+            get(move || async move { axum::Json(json_doc) }),
+        )
+        .merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/docs/openapi.json", doc))
+        .merge(api)
+        .fallback(layout::not_found)
         .with_state(state)
+        .layer(axum::middleware::from_fn(error::envelope))
         .layer(tower_http::trace::TraceLayer::new_for_http())
+}
+
+/// The OpenAPI document of the API (for tests and tools).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api::router().split_for_parts().1
 }

@@ -9,7 +9,8 @@ use axum::response::Response;
 use chrono::Datelike;
 use domain::region::RegionLevel;
 use domain::time::shanghai;
-use service::Store;
+
+use service::ports::{CaseStore, Health, RegistryStore};
 
 use crate::AppState;
 use crate::layout::{Layout, ModeQuery, render};
@@ -55,10 +56,7 @@ fn status_label(key: &str) -> &'static str {
     }
 }
 
-pub async fn page<S: Store>(
-    State(state): State<Arc<AppState<S>>>,
-    Query(q): Query<ModeQuery>,
-) -> Response {
+pub async fn page(State(state): State<Arc<AppState>>, Query(q): Query<ModeQuery>) -> Response {
     let p = &state.platform;
     let store = &p.store;
     let db_ok = store.ping().await;
