@@ -9,6 +9,7 @@
 
 mod cases;
 mod connect;
+mod files;
 mod prepare;
 pub mod reference;
 mod registry;

@@ -5,7 +5,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use service::ServiceError;
+use service::{FileError, ServiceError};
 
 /// An error as the client sees it.
 #[derive(Debug)]
@@ -40,6 +40,11 @@ impl From<ServiceError> for WebError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             ServiceError::Workflow(_) => StatusCode::CONFLICT,
+            ServiceError::File(FileError::TooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
+            ServiceError::File(FileError::UnsupportedType | FileError::Disguised) => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
+            ServiceError::File(FileError::Empty) => StatusCode::UNPROCESSABLE_ENTITY,
             ServiceError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             ServiceError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
