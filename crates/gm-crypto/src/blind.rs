@@ -1,7 +1,7 @@
 //! Blind indexes: HMAC-SM3 of a normalized value, for equality lookups on
 //! encrypted columns without decrypting them.
 
-use crate::hash::hmac_sm3;
+use crate::hash::{hmac_sm3, hmac_sm3_parts};
 use crate::key::{InvalidKeyLength, KeyFileError, decode_key, key_array, parse_fields};
 use crate::random;
 use std::fmt;
@@ -45,6 +45,14 @@ impl BlindIndexKey {
     #[must_use]
     pub fn index(&self, normalized_value: &str) -> BlindIndex {
         BlindIndex(hmac_sm3(&self.key, normalized_value.as_bytes()))
+    }
+
+    /// `HMAC-SM3(key, parts[0] || parts[1] || …)` over raw bytes, for values that are not text
+    /// (file contents). The caller puts a fixed domain prefix first (e.g. `b"file:"`), so that
+    /// an index of one kind of value never equals an index of another kind.
+    #[must_use]
+    pub fn index_parts(&self, parts: &[&[u8]]) -> BlindIndex {
+        BlindIndex(hmac_sm3_parts(&self.key, parts))
     }
 
     /// The key file text: `yijianshi-blind-index-key v1`, `key=<64 lowercase hex>`,
@@ -122,6 +130,19 @@ mod tests {
             key.index("张三").as_bytes(),
             &hmac_sm3(&[0x11; 32], "张三".as_bytes())
         );
+    }
+
+    #[test]
+    fn index_parts_is_hmac_sm3_of_the_concatenation() {
+        let key = BlindIndexKey::from_bytes(&[0x11; 32]).unwrap();
+        let data: Vec<u8> = (0u8..=255).cycle().take(1000).collect();
+        assert_eq!(
+            key.index_parts(&[b"file:", &data]).as_bytes(),
+            &hmac_sm3(&[0x11; 32], &[b"file:".as_slice(), &data].concat())
+        );
+        assert_eq!(key.index_parts(&[b"id:", b"x"]), key.index("id:x"));
+        assert_eq!(key.index_parts(&[]), key.index(""));
+        assert_ne!(key.index_parts(&[b"file:", b"x"]), key.index("id:x"));
     }
 
     #[test]

@@ -46,9 +46,16 @@ impl fmt::Debug for Sm3Hasher {
 /// 64-byte block are hashed first, as RFC 2104 specifies).
 #[must_use]
 pub fn hmac_sm3(key: &[u8], data: &[u8]) -> [u8; 32] {
+    hmac_sm3_parts(key, &[data])
+}
+
+/// HMAC-SM3 under `key` of the concatenation of `parts`, without copying them together.
+pub(crate) fn hmac_sm3_parts(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
     let mut mac = hmac::Hmac::<Sm3>::new_from_slice(key)
         .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
-    mac.update(data);
+    for part in parts {
+        mac.update(part);
+    }
     mac.finalize().into_bytes().into()
 }
 

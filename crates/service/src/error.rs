@@ -5,6 +5,7 @@ use domain::application::{FieldError, SelectionError};
 use domain::region::JurisdictionError;
 use domain::workflow::{SubmitError, WorkflowError};
 
+use crate::files::FileError;
 use crate::ports::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -21,6 +22,11 @@ pub enum ServiceError {
     Workflow(#[from] WorkflowError),
     #[error(transparent)]
     Jurisdiction(#[from] JurisdictionError),
+    /// An upload refused before anything was stored. The web layer answers 413 for
+    /// [`FileError::TooLarge`], 415 for a type that is not allowed or not what it claims to be,
+    /// and 422 for an empty file.
+    #[error(transparent)]
+    File(#[from] FileError),
     #[error("该办件正在被其他人处理，请稍后重试")]
     Busy,
     #[error("没有权限进行此操作")]
@@ -43,6 +49,7 @@ impl ServiceError {
             ServiceError::Submit(e) => e.code(),
             ServiceError::Workflow(e) => e.code(),
             ServiceError::Jurisdiction(e) => e.code(),
+            ServiceError::File(e) => e.code(),
             ServiceError::Busy => "busy",
             ServiceError::Forbidden => "forbidden",
             ServiceError::IdempotencyMismatch => "idempotency_key.reused",

@@ -1,8 +1,8 @@
 //! Use cases of the 残疾人服务「一件事」 platform and the ports they need.
 //!
 //! [`Platform`] holds the catalog, calendar, region tree, clock, personal-data vault and a store;
-//! its methods are the use cases (submit, accept, decide, …). Transaction boundaries live here:
-//! every use case is one [`ports::CaseCommit`].
+//! its methods are the use cases (submit, accept, decide, …, upload and attach material files).
+//! Transaction boundaries live here: every case transition is one [`ports::CaseCommit`].
 
 pub mod auth;
 pub mod authority;
@@ -13,6 +13,7 @@ pub mod clock;
 pub mod demo;
 pub mod demo_accounts;
 pub mod error;
+pub mod files;
 pub mod inbox;
 pub mod pii;
 pub mod ports;
@@ -27,6 +28,7 @@ pub use cases::{CaseView, SubmitRequest, Submitted};
 pub use catalogs::Catalogs;
 pub use clock::{Clock, SystemClock};
 pub use error::ServiceError;
+pub use files::{FileError, MaterialRef, MediaType, StoredFile, UploadLimits};
 pub use pii::Vault;
 pub use ports::{Store, StoreError};
 
@@ -40,6 +42,8 @@ pub struct Platform<S> {
     pub regions: RegionTree,
     pub vault: Arc<Vault>,
     pub auth: auth::AuthSettings,
+    /// Limits on uploaded files (default: 10 MiB).
+    pub upload_limits: UploadLimits,
     cache: cache::CaseCache,
 }
 
@@ -60,6 +64,7 @@ impl<S> Platform<S> {
             regions,
             vault,
             auth: auth::AuthSettings::default(),
+            upload_limits: UploadLimits::default(),
             cache: cache::CaseCache::new(20_000),
         }
     }

@@ -1,6 +1,7 @@
 //! The one place personal data is sealed for storage: SM4-GCM under the current data key (the
 //! key id travels with each value, so rotated keys keep old values readable), and a keyed blind
-//! index (HMAC-SM3, a separate key) for finding a person by ID number.
+//! index (HMAC-SM3, a separate key) for finding a person by ID number and for naming uploaded
+//! files by their content.
 //!
 //! Each sealed value is bound to where it is stored (table, column, record id) as associated
 //! data, so a ciphertext copied to another row or column does not open.
@@ -72,5 +73,13 @@ impl Vault {
     /// The blind index of an ID number (its normalized 18-character form), as hex.
     pub fn id_index(&self, id: &IdNumber) -> String {
         self.blind.index(&format!("id:{}", id.as_str())).to_hex()
+    }
+
+    /// The id of a file's content, as hex: HMAC-SM3 under the blind-index key over `file:`
+    /// followed by the bytes. Equal bytes give equal ids (a file is stored once); without the
+    /// key, someone who guesses a file's content cannot confirm the guess from its id. The
+    /// `file:` prefix keeps these ids apart from ID-number indexes (`id:`).
+    pub fn content_id(&self, bytes: &[u8]) -> String {
+        self.blind.index_parts(&[b"file:", bytes]).to_hex()
     }
 }

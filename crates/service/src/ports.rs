@@ -235,6 +235,69 @@ pub trait CatalogStore: Send + Sync {
     ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
 }
 
+/// What is known of a stored file without opening it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileMeta {
+    /// The keyed content hash ([`crate::Vault::content_id`]): equal bytes, equal id.
+    pub id: String,
+    /// The media type sniffed from the content (`application/pdf`, `image/jpeg`, `image/png`).
+    pub media_type: String,
+    /// The size of the content in bytes (before sealing).
+    pub size: u64,
+    pub created_at: DateTime<Utc>,
+    /// Who uploaded it first: an account id (`applicant:…`, `staff:…`) or `system`; never a name.
+    pub created_by: String,
+}
+
+/// A file with its content sealed by the vault (bound to table `files`, column `content`, row id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedFile {
+    pub meta: FileMeta,
+    pub sealed: Vec<u8>,
+}
+
+/// A file given as a material (材料) of a case, for one item or for the whole application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MaterialRow {
+    pub case_id: CaseId,
+    /// A material code of the case's catalog (`materials.toml`).
+    pub material: String,
+    pub file_id: String,
+    /// The item it was given for; `None` for the whole application.
+    pub item: Option<String>,
+    /// An account id or `system`, as [`FileMeta::created_by`].
+    pub added_by: String,
+    pub added_at: DateTime<Utc>,
+}
+
+/// Uploaded files (stored once by content) and the materials of cases that refer to them.
+pub trait FileStore: Send + Sync {
+    /// Stores a file unless a file with the same id is already stored (then nothing changes).
+    /// Returns whether this call stored it.
+    fn put_file(&self, file: SealedFile) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    fn file_meta(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<FileMeta>, StoreError>> + Send;
+
+    fn get_file(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<SealedFile>, StoreError>> + Send;
+
+    /// Records a material of a case. Attaching the same file as the same material of the same
+    /// case again changes nothing (the first row, with its item, stays). Returns whether this
+    /// call recorded it.
+    fn attach(&self, row: MaterialRow) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// A case's materials with their files' metadata, in the order they were added.
+    fn list_for_case(
+        &self,
+        case: &CaseId,
+    ) -> impl Future<Output = Result<Vec<(MaterialRow, FileMeta)>, StoreError>> + Send;
+}
+
 /// Liveness of the storage itself.
 pub trait Health: Send + Sync {
     /// Is the database reachable?
@@ -251,6 +314,7 @@ pub trait Store:
     + crate::auth::AuthStore
     + crate::authority::ScopeStore
     + crate::inbox::InboxStore
+    + FileStore
     + Health
     + Clone
     + 'static
@@ -264,6 +328,7 @@ impl<
         + crate::auth::AuthStore
         + crate::authority::ScopeStore
         + crate::inbox::InboxStore
+        + FileStore
         + Health
         + Clone
         + 'static,

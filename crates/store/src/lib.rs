@@ -10,6 +10,7 @@
 mod auth;
 mod cases;
 mod connect;
+mod files;
 mod prepare;
 pub mod reference;
 mod registry;

@@ -11,8 +11,8 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use service::ServiceError;
 use service::auth::AuthError;
+use service::{FileError, ServiceError};
 use utoipa::ToSchema;
 
 /// An error as the client sees it.
@@ -86,6 +86,11 @@ impl From<ServiceError> for WebError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             ServiceError::Workflow(_) => StatusCode::CONFLICT,
+            ServiceError::File(FileError::TooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
+            ServiceError::File(FileError::UnsupportedType | FileError::Disguised) => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
+            ServiceError::File(FileError::Empty) => StatusCode::UNPROCESSABLE_ENTITY,
             ServiceError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             ServiceError::Forbidden => StatusCode::FORBIDDEN,
             ServiceError::IdempotencyMismatch => StatusCode::UNPROCESSABLE_ENTITY,
