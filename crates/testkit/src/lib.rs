@@ -1,4 +1,7 @@
-//! Test support shared by the crates' tests: a fake clock, a test vault, realistic data.
+//! Test support shared by the crates' tests: a fake clock, a test vault, realistic data, and
+//! [`app::spawn_app`].
+
+pub mod app;
 
 use std::sync::{Arc, Mutex};
 

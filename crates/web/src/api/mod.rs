@@ -6,6 +6,7 @@ mod auth;
 mod cases;
 mod catalog;
 mod dto;
+mod files;
 mod json;
 mod tasks;
 
@@ -58,4 +59,13 @@ pub fn router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(cases::withdrawal))
         .routes(routes!(tasks::inbox))
         .routes(routes!(tasks::decide))
+        .routes(routes!(files::attach))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(files::upload))
+                // Room for the 10 MB file and the multipart framing; the service checks the size.
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    10 * 1024 * 1024 + 64 * 1024,
+                )),
+        )
 }
