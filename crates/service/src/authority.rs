@@ -110,6 +110,12 @@ pub trait ScopeStore: Send + Sync {
         department: &str,
         scope: &Scope,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Records a guardian or agent relationship (idempotent for the same pair).
+    fn put_agent_link(
+        &self,
+        link: &crate::agents::AgentLink,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Is the id-index holder a recorded guardian or agent of the person?
     fn is_agent_of(
         &self,

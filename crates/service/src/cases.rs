@@ -210,6 +210,16 @@ impl<S: Store> Platform<S> {
                 _ => false,
             };
             let for_self = own && !request.via_agent;
+            if agent
+                && !matches!(answers.get("agent.id_number"),
+                    Some(Answer::IdNumber(a)) if self.vault.id_index(a) == *id_index)
+            {
+                return Err(ServiceError::field(
+                    "agent.id_number",
+                    "form.agent_mismatch",
+                    "代办人身份证号码须为当前登录人的号码",
+                ));
+            }
             if !for_self && !agent {
                 return Err(ServiceError::field(
                     "applicant.id_number",

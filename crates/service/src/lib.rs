@@ -4,6 +4,7 @@
 //! its methods are the use cases (submit, accept, decide, …, upload and attach material files).
 //! Transaction boundaries live here: every case transition is one [`ports::CaseCommit`].
 
+pub mod agents;
 pub mod auth;
 pub mod authority;
 pub mod cache;

@@ -119,6 +119,33 @@ impl ScopeStore for Db {
         Ok(row.try_get::<i64, _>("n").map_err(db_error)? > 0)
     }
 
+    async fn put_agent_link(
+        &self,
+        link: &service::agents::AgentLink,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        bind_all(
+            query(
+                "INSERT INTO agent_links (agent_index, person_id, relationship, proof, recorded_by, recorded_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (agent_index, person_id) DO NOTHING"
+                    .into(),
+            ),
+            [
+                Val::text(link.agent_index.clone()),
+                Val::text(link.person.clone()),
+                Val::text(link.relationship.key()),
+                Val::text(link.proof_file.clone()),
+                Val::text(link.recorded_by.clone()),
+                Val::time(at),
+            ],
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)
+    }
+
     async fn is_agent_of(&self, agent_index: &str, person: &str) -> Result<bool, StoreError> {
         let row = bind_all(
             query(

@@ -158,9 +158,7 @@ pub async fn envelope(mut req: Request, next: Next) -> Response {
         req.headers_mut().insert("x-request-id", v);
     }
     let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path());
-    let _enter = span.enter();
-    drop(_enter);
-    let mut response = next.run(req).await;
+    let mut response = tracing::Instrument::instrument(next.run(req), span).await;
     if let Some(ErrorInfo(e)) = response.extensions_mut().remove::<ErrorInfo>() {
         let body = ErrorEnvelope {
             error: ErrorBody {

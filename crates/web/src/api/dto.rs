@@ -163,8 +163,12 @@ pub struct TaskDto {
     pub item: String,
     pub step: String,
     pub step_name: String,
+    /// The deciding department's code: `canlian`, `minzheng`, `renshe`, `township`, `assessment`.
     pub department: String,
+    pub department_name: String,
+    /// The region code the task is decided in (county, zone or township).
     pub region: String,
+    pub region_name: String,
     pub status: &'static str,
     pub status_label: &'static str,
     pub deadline: Option<DeadlineDto>,
@@ -385,10 +389,12 @@ pub fn case(
                 item: t.item.to_string(),
                 step: t.step.clone(),
                 step_name: t.step_name.clone(),
-                department: catalog
+                department: t.department.clone(),
+                department_name: catalog
                     .department(&t.department)
                     .map_or_else(|| t.department.clone(), |d| d.short_name.clone()),
-                region: regions.name(&t.region),
+                region: t.region.to_string(),
+                region_name: regions.name(&t.region),
                 status: t.status.key(),
                 status_label: t.status.label(),
                 deadline: matches!(t.status, TaskStatus::Open | TaskStatus::Paused).then(|| {

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, described by an OpenAPI 3 document generated from the handlers
 //! themselves (utoipa): a route cannot exist without its description.
 
+mod agents;
 mod applications;
 mod auth;
 mod cases;
@@ -60,6 +61,7 @@ pub fn router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(tasks::inbox))
         .routes(routes!(tasks::decide))
         .routes(routes!(files::attach))
+        .routes(routes!(agents::record))
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(files::upload))
