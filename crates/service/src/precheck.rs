@@ -79,15 +79,36 @@ impl<S: Store> Platform<S> {
         let catalog = self.catalogs.current().clone();
         let items = catalog.check_selection(selection)?;
         let record = self.store.find_by_id_index(&index).await?;
-        let may_see = match p {
+        // Whether someone is in the registry is personal data: a citizen pre-checks only for
+        // themselves or a person they are the recorded agent of, and staff see registry facts
+        // only of people within their scope (outside it, the person is judged as unknown).
+        let (record, may_see) = match p {
             Principal::Citizen { id_index, .. } => {
-                *id_index == index
+                let allowed = *id_index == index
                     || match &record {
                         Some(r) => self.store.is_agent_of(id_index, &r.person.id.0).await?,
                         None => false,
-                    }
+                    };
+                if !allowed {
+                    return Err(ServiceError::field(
+                        "id_number",
+                        "application.not_own",
+                        "只能为本人预审；为他人办理须先在窗口登记监护或代办关系并提交证明",
+                    ));
+                }
+                (record, true)
             }
-            Principal::Staff { role, .. } => *role == Role::WindowClerk,
+            Principal::Staff { role, scope, .. } => {
+                let in_scope = record.as_ref().is_some_and(|r| {
+                    self.regions
+                        .handling_place(&r.person.hukou)
+                        .is_ok_and(|pl| scope.covers(&pl.path()))
+                });
+                (
+                    record.filter(|_| in_scope),
+                    in_scope && *role == Role::WindowClerk,
+                )
+            }
         };
         let today = shanghai_date(self.clock.now());
         let facts = match &record {

@@ -10,6 +10,7 @@ use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use domain::workflow::WorkflowError;
 use serde::Serialize;
 use service::auth::AuthError;
 use service::{FileError, ServiceError};
@@ -85,6 +86,14 @@ impl From<ServiceError> for WebError {
             ServiceError::Submit(_) | ServiceError::Jurisdiction(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
+            // What the request lacks is the caller's to fix; the case's state is not.
+            ServiceError::Workflow(
+                WorkflowError::NothingMissing
+                | WorkflowError::ReasonRequired
+                | WorkflowError::AssessmentRequired
+                | WorkflowError::AssessmentNotExpected
+                | WorkflowError::UnknownItem(_),
+            ) => StatusCode::UNPROCESSABLE_ENTITY,
             ServiceError::Workflow(_) => StatusCode::CONFLICT,
             ServiceError::File(FileError::TooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
             ServiceError::File(FileError::UnsupportedType | FileError::Disguised) => {

@@ -10,5 +10,7 @@
 
 mod bad_input;
 mod idempotency;
+mod matrix;
+mod privacy;
 mod stories;
 mod support;

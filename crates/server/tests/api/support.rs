@@ -1,11 +1,25 @@
 //! Helpers for driving the service over HTTP: requests, logins, applications and decisions.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Mutex;
 
 use domain::ids::{DisabilityCategory, DisabilityGrade, IdNumber};
 use reqwest::Method;
 use serde_json::{Value, json};
 use testkit::app::TestApp;
+
+/// Every ID number, name, phone and account number the tests sent, to look for in the logs.
+static PERSONAL: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+
+pub fn remember(value: &str) {
+    if let Ok(mut set) = PERSONAL.lock() {
+        set.insert(value.to_owned());
+    }
+}
+
+pub fn personal_data_sent() -> BTreeSet<String> {
+    PERSONAL.lock().map(|s| s.clone()).unwrap_or_default()
+}
 
 /// A response: status, headers, raw body and the body as JSON (`Null` when it is not JSON).
 #[derive(Debug)]
@@ -137,6 +151,7 @@ pub async fn staff(app: &TestApp, username: &str) -> String {
 
 /// Logs a citizen in with the one-time code shown in demo mode; the bearer token.
 pub async fn citizen(app: &TestApp, id: &IdNumber) -> String {
+    remember(id.as_str());
     let code = post(app, "/api/v1/citizen/login-code")
         .json(&json!({"id_number": id.as_str()}))
         .send()
@@ -164,6 +179,18 @@ pub fn application(
     answers: &[(&str, &str)],
 ) -> Value {
     let r = testkit::application(app.platform.catalogs.current(), id, name, items, answers);
+    remember(id.as_str());
+    remember(name);
+    for key in [
+        "contact.phone",
+        "contact.residence_address",
+        "applicant.address",
+        "payment.bank_account",
+    ] {
+        if let Some(v) = r.answers.get(key) {
+            remember(v);
+        }
+    }
     json!({
         "id_number": r.id_number,
         "items": r.selection.items,
@@ -286,6 +313,8 @@ pub async fn seed_holder(
     lower_limb: bool,
 ) {
     use service::ports::RegistryStore;
+    remember(id.as_str());
+    remember(name);
     let grade = DisabilityGrade::new(grade).expect("a grade");
     let hukou = domain::region::RegionCode::parse(hukou).expect("a region");
     let unit = app

@@ -104,7 +104,8 @@ pub struct Intake {
 /// Accepts, refuses, or asks once for everything missing.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/acceptance", tag = "cases", request_body = Intake, params(("id" = String, Path)),
     responses((status = 200, body = CaseDto), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
-        (status = 404, body = ErrorEnvelope), (status = 409, description = "Not awaiting acceptance", body = ErrorEnvelope)))]
+        (status = 404, body = ErrorEnvelope), (status = 409, description = "Not awaiting acceptance", body = ErrorEnvelope),
+        (status = 422, description = "A reason or the list of what is missing is required", body = ErrorEnvelope)))]
 pub async fn acceptance(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -179,7 +180,8 @@ pub struct Withdrawal {
 /// The applicant withdraws before conclusion; concluded items keep their result.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/withdrawal", tag = "cases", request_body = Withdrawal, params(("id" = String, Path)),
     responses((status = 200, body = CaseDto), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
-        (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+        (status = 404, body = ErrorEnvelope), (status = 409, description = "Already concluded", body = ErrorEnvelope),
+        (status = 422, description = "A reason is required", body = ErrorEnvelope)))]
 pub async fn withdrawal(
     State(state): State<Arc<AppState>>,
     caller: Caller,
