@@ -23,6 +23,9 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 pub struct Global {
+    /// A TOML configuration file (see README); environment variables and flags override it.
+    #[arg(long, env = "YJS_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
     /// Where the embedded database, key files and uploaded files live.
     #[arg(long, env = "YJS_DATA_DIR", default_value = "./data", global = true)]
     pub data_dir: PathBuf,
@@ -45,6 +48,15 @@ pub struct Global {
     /// SM4 data-key file (production). Demo mode generates `<data-dir>/keys/data-key.txt`.
     #[arg(long, env = "YJS_DATA_KEY_FILE", global = true)]
     pub data_key_file: Option<PathBuf>,
+    /// Former data-key files, kept so that values sealed before a rotation stay readable
+    /// (comma-separated). Demo mode also reads `<data-dir>/keys/retired/*.txt`.
+    #[arg(
+        long,
+        env = "YJS_RETIRED_DATA_KEY_FILES",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub retired_data_key_files: Vec<PathBuf>,
     /// Blind-index key file (production). Demo mode generates `<data-dir>/keys/blind-index-key.txt`.
     #[arg(long, env = "YJS_BLIND_INDEX_KEY_FILE", global = true)]
     pub blind_index_key_file: Option<PathBuf>,
@@ -57,10 +69,17 @@ pub struct Global {
         hide_env_values = true
     )]
     pub admin_password: Option<String>,
+    /// A file holding the administrator's password (its first line).
+    #[arg(long, env = "YJS_ADMIN_PASSWORD_FILE", global = true)]
+    pub admin_password_file: Option<PathBuf>,
+    /// Mark the session cookie `Secure` (serve behind HTTPS). On by default in production.
+    #[arg(long, env = "YJS_SECURE_COOKIES", global = true)]
+    pub secure_cookies: bool,
     /// Session idle timeout, minutes.
     #[arg(
         long,
         env = "YJS_SESSION_IDLE_MINUTES",
+        value_parser = clap::value_parser!(u64).range(1..=1440),
         default_value_t = 30,
         global = true
     )]
@@ -69,6 +88,7 @@ pub struct Global {
     #[arg(
         long,
         env = "YJS_SESSION_ABSOLUTE_HOURS",
+        value_parser = clap::value_parser!(u64).range(1..=168),
         default_value_t = 12,
         global = true
     )]
@@ -77,6 +97,7 @@ pub struct Global {
     #[arg(
         long,
         env = "YJS_LOGIN_MAX_FAILURES",
+        value_parser = clap::value_parser!(u32).range(1..=100),
         default_value_t = 5,
         global = true
     )]
@@ -85,6 +106,7 @@ pub struct Global {
     #[arg(
         long,
         env = "YJS_LOGIN_FAILURE_WINDOW_MINUTES",
+        value_parser = clap::value_parser!(u64).range(1..=1440),
         default_value_t = 15,
         global = true
     )]
@@ -113,6 +135,31 @@ pub enum Command {
         #[command(subcommand)]
         command: DemoCommand,
     },
+    /// Encryption keys: generate, rotate (demo layout), check what the database was sealed with.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Writes a new SM4 data-key file (mode 0600). To rotate in production: configure it as
+    /// `data_key_file` and move the old file to `retired_data_key_files`.
+    Generate {
+        /// Where to write it (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+        /// The key id recorded with every value sealed under it.
+        #[arg(long)]
+        id: String,
+    },
+    /// Demo layout: retires `<data-dir>/keys/data-key.txt` to `keys/retired/` and generates the
+    /// next one. New writes use the new key; old values stay readable.
+    Rotate,
+    /// Counts the sealed values in the database by key id and fails if any needs a key that is
+    /// not configured.
+    Check,
 }
 
 #[derive(Debug, Args)]

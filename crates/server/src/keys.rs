@@ -61,9 +61,85 @@ pub fn vault(global: &Global) -> anyhow::Result<Vault> {
             (d, b)
         }
     };
-    let data = DataKey::parse_key_file(&read(&data_path)?)
-        .with_context(|| format!("密钥文件 {} 格式错误", data_path.display()))?;
+    let data = data_key(&data_path)?;
     let blind = BlindIndexKey::parse_key_file(&read(&blind_path)?)
         .with_context(|| format!("密钥文件 {} 格式错误", blind_path.display()))?;
-    Ok(Vault::new(Keyring::new(data), blind))
+    let mut keyring = Keyring::new(data);
+    let mut retired = global.retired_data_key_files.clone();
+    if global.mode == Mode::Demo {
+        retired.extend(demo_retired(&keys)?);
+    }
+    for path in &retired {
+        keyring
+            .add_retired(data_key(path)?)
+            .map_err(|e| anyhow::anyhow!("密钥文件 {} 与其他密钥重复：{e}", path.display()))?;
+    }
+    tracing::info!(
+        current = keyring.current_id().as_str(),
+        retired = retired.len(),
+        "data keys loaded"
+    );
+    Ok(Vault::new(keyring, blind))
+}
+
+fn data_key(path: &Path) -> anyhow::Result<DataKey> {
+    DataKey::parse_key_file(&read(path)?)
+        .with_context(|| format!("密钥文件 {} 格式错误", path.display()))
+}
+
+/// The demo layout's retired keys: `<data-dir>/keys/retired/*.txt`.
+fn demo_retired(keys: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let dir = keys.join("retired");
+    if !dir.exists() {
+        return Ok(Vec::new());
+    }
+    let mut out: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .with_context(|| format!("无法读取目录 {}", dir.display()))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
+/// Writes a new data-key file; refuses to overwrite.
+pub fn generate(out: &Path, id: &str) -> anyhow::Result<()> {
+    if out.exists() {
+        bail!("{} 已存在，不会覆盖", out.display());
+    }
+    let id = KeyId::new(id).map_err(|e| anyhow::anyhow!("密钥编号不合规：{e}"))?;
+    write_new(out, &DataKey::generate(id).to_key_file_string())
+}
+
+/// Demo layout: retires the current data key and generates the next (`demo-<n+1>`).
+pub fn rotate(global: &Global) -> anyhow::Result<String> {
+    if global.mode != Mode::Demo || global.data_key_file.is_some() {
+        bail!(
+            "keys rotate 只用于演示模式的默认密钥目录。生产环境请用 keys generate 生成新密钥，配置为 data_key_file，并把旧密钥文件加入 retired_data_key_files"
+        );
+    }
+    let keys = global.data_dir.join("keys");
+    let current = keys.join("data-key.txt");
+    let old = data_key(&current)?;
+    let old_id = old.id().as_str().to_owned();
+    let n = old_id
+        .strip_prefix("demo-")
+        .and_then(|n| n.parse::<u32>().ok())
+        .unwrap_or(1);
+    let retired = keys.join("retired").join(format!("{old_id}.txt"));
+    if retired.exists() {
+        bail!("{} 已存在", retired.display());
+    }
+    if let Some(dir) = retired.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("无法创建目录 {}", dir.display()))?;
+    }
+    std::fs::rename(&current, &retired)
+        .with_context(|| format!("无法移动 {}", current.display()))?;
+    let new_id = format!("demo-{}", n + 1);
+    write_new(
+        &current,
+        &DataKey::generate(KeyId::new(&new_id).context("key id")?).to_key_file_string(),
+    )?;
+    Ok(new_id)
 }

@@ -9,13 +9,24 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod cli;
+mod config;
 mod keys;
 mod run;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 fn main() -> std::process::ExitCode {
-    let cli = cli::Cli::parse();
+    let matches = cli::Cli::command().get_matches();
+    let mut cli = match cli::Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    if let Some(path) = cli.global.config.clone()
+        && let Err(e) = config::load(&path).and_then(|f| config::apply(f, &mut cli, &matches))
+    {
+        eprintln!("错误：{e:#}");
+        return std::process::ExitCode::from(2);
+    }
     run::init_logging();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -9,7 +9,7 @@ use service::{Catalogs, Clock, Platform, SystemClock};
 use store::reference::{self, Reference};
 use store::{Db, DbOptions};
 
-use crate::cli::{CatalogCommand, Cli, Command, DemoCommand, Global, Mode, ServeArgs};
+use crate::cli::{CatalogCommand, Cli, Command, DemoCommand, Global, KeysCommand, Mode, ServeArgs};
 use crate::keys;
 
 pub fn init_logging() {
@@ -44,7 +44,62 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Demo {
             command: DemoCommand::Seed { persons, seed },
         }) => demo_seed(&cli.global, persons, seed).await,
+        Some(Command::Keys { command }) => keys_command(&cli.global, command).await,
     }
+}
+
+async fn keys_command(global: &Global, command: KeysCommand) -> anyhow::Result<()> {
+    match command {
+        KeysCommand::Generate { out, id } => {
+            keys::generate(&out, &id)?;
+            println!("已生成数据密钥 {id}：{}（权限 0600）", out.display());
+        }
+        KeysCommand::Rotate => {
+            let id = keys::rotate(global)?;
+            println!(
+                "已轮换演示数据密钥：新写入使用 {id}，旧密钥移入 keys/retired/，旧数据仍可读取。"
+            );
+        }
+        KeysCommand::Check => {
+            let vault = Arc::new(keys::vault(global)?);
+            let db = open_db(global, vault.clone()).await?;
+            let usage = db.sealed_key_use().await.context("无法读取密文")?;
+            println!("当前数据密钥：{}", vault.current_key_id());
+            let mut missing = Vec::new();
+            for (id, n) in &usage {
+                let ok = vault.has_key(id);
+                println!(
+                    "  {id:<24} {n:>10} 个密文  {}",
+                    if ok { "可解密" } else { "缺少密钥" }
+                );
+                if !ok {
+                    missing.push(id.clone());
+                }
+            }
+            db.close().await;
+            if !missing.is_empty() {
+                anyhow::bail!("以下密钥未配置，相应数据无法读取：{}", missing.join("、"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The administrator's password: given directly, or the first line of a file.
+fn admin_password(global: &Global) -> anyhow::Result<Option<String>> {
+    if let Some(p) = &global.admin_password {
+        return Ok(Some(p.clone()));
+    }
+    let Some(path) = &global.admin_password_file else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("无法读取管理员密码文件 {}", path.display()))?;
+    Ok(text
+        .lines()
+        .next()
+        .map(|l| l.trim().to_owned())
+        .filter(|l| !l.is_empty()))
 }
 
 fn load_reference(global: &Global) -> anyhow::Result<Reference> {
@@ -169,14 +224,14 @@ fn auth_settings(global: &Global) -> service::auth::AuthSettings {
 }
 
 async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
+    let admin_password = admin_password(global)?;
     if global.mode == Mode::Production
-        && global
-            .admin_password
+        && admin_password
             .as_deref()
-            .is_none_or(|p| p.len() < 12)
+            .is_none_or(|p| p.chars().count() < 12)
     {
         anyhow::bail!(
-            "生产模式必须提供至少 12 位的管理员密码（--admin-password 或 YJS_ADMIN_PASSWORD）"
+            "生产模式必须提供至少 12 位的管理员密码（--admin-password、YJS_ADMIN_PASSWORD 或 admin_password_file）"
         );
     }
     let listen = args.listen;
@@ -225,7 +280,7 @@ async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
         }
         tracing::info!("demo staff accounts ready (yijianshi demo accounts)");
     }
-    if let Some(password) = &global.admin_password {
+    if let Some(password) = &admin_password {
         let city = platform.regions.city().clone();
         let admin = service::auth::Account {
             id: "admin".to_owned(),
@@ -246,6 +301,7 @@ async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
         demo,
         started_at,
         version: env!("CARGO_PKG_VERSION"),
+        secure_cookies: global.secure_cookies || global.mode == Mode::Production,
     });
     let app = web::router(state);
     let listener = tokio::net::TcpListener::bind(listen)

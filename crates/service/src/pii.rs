@@ -53,6 +53,18 @@ impl Vault {
         self.keyring.current_id().as_str()
     }
 
+    /// The id of the key a sealed value was sealed under (read from its header).
+    pub fn key_id_of(sealed: &[u8]) -> Option<String> {
+        gm_crypto::envelope_key_id(sealed)
+            .ok()
+            .map(|k| k.as_str().to_owned())
+    }
+
+    /// Does the vault hold the key with this id (current or retired)?
+    pub fn has_key(&self, id: &str) -> bool {
+        gm_crypto::KeyId::new(id).is_ok_and(|k| self.keyring.contains(&k))
+    }
+
     pub fn seal(&self, place: Place<'_>, plaintext: &[u8]) -> Vec<u8> {
         self.keyring.seal(plaintext, &place.aad())
     }

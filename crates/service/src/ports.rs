@@ -304,6 +304,13 @@ pub trait Health: Send + Sync {
     fn ping(&self) -> impl Future<Output = bool> + Send;
     /// A short name of the engine for operators ("SQLite", "PostgreSQL").
     fn engine_name(&self) -> &'static str;
+    /// How many cases are in each status (for metrics).
+    fn case_counts(&self) -> impl Future<Output = Result<Vec<(String, i64)>, StoreError>> + Send;
+    /// Open tasks whose deadline is before `today` (for metrics).
+    fn overdue_tasks(
+        &self,
+        today: chrono::NaiveDate,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
 }
 
 /// Everything the service needs from storage.

@@ -11,6 +11,7 @@ mod auth;
 mod cases;
 mod connect;
 mod files;
+pub mod keys;
 mod prepare;
 pub mod reference;
 mod registry;
@@ -96,6 +97,36 @@ impl service::ports::Health for Db {
 
     fn engine_name(&self) -> &'static str {
         self.inner.engine.label()
+    }
+
+    async fn case_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        use sqlx::Row;
+        let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM cases GROUP BY status")
+            .fetch_all(&self.inner.pool)
+            .await
+            .map_err(db_error)?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("status").map_err(db_error)?,
+                    r.try_get("n").map_err(db_error)?,
+                ))
+            })
+            .collect()
+    }
+
+    async fn overdue_tasks(&self, today: chrono::NaiveDate) -> Result<i64, StoreError> {
+        use sqlx::Row;
+        let row = sql::bind_all(
+            sql::query(
+                "SELECT COUNT(*) AS n FROM tasks WHERE status = 'open' AND due_on < $1".into(),
+            ),
+            [sql::Val::date(today)],
+        )
+        .fetch_one(&self.inner.pool)
+        .await
+        .map_err(db_error)?;
+        row.try_get("n").map_err(db_error)
     }
 }
 

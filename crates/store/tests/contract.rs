@@ -680,3 +680,75 @@ async fn a_legacy_fifteen_digit_number_is_converted_and_the_conversion_recorded(
         t.drop_db().await;
     }
 }
+
+#[tokio::test]
+async fn after_a_key_rotation_old_values_stay_readable_and_new_writes_use_the_new_key() {
+    for t in support::engines().await {
+        let db = t.open(true, 4).await;
+        support::store_catalog(&db).await;
+        let clock = FakeClock::at("2026-11-30");
+        let p = support::platform(db.clone(), &clock);
+        let first = testkit::id_number("321302", "19800501", 91);
+        let req = testkit::application(p.catalogs.current(), &first, "韩一", &["cert.new"], &[]);
+        let old_case = p.submit(&clerk(), req).await.unwrap().case_id;
+        db.close().await;
+
+        // Restarted with the new key current and the old one retired.
+        let rotated = Arc::new(testkit::rotated_vault());
+        let db = store::Db::open(&t.options(true, 4), rotated.clone())
+            .await
+            .unwrap();
+        let reference = store::reference::load(&testkit::catalog_dir()).unwrap();
+        let p = Platform::new(
+            db.clone(),
+            Arc::new(clock.clone()),
+            service::Catalogs::new(reference.catalog),
+            reference.calendar,
+            reference.regions,
+            rotated,
+        );
+        let form = p
+            .form(&p.authorize_read(&clerk(), &old_case).await.unwrap())
+            .await
+            .unwrap();
+        assert!(
+            matches!(form.get("applicant.name"), Some(domain::application::Answer::Text(n)) if n == "韩一")
+        );
+        let record = db
+            .find_by_id_index(&p.vault.id_index(&first))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(record.person.name, "韩一", "found by the same blind index");
+
+        let second = testkit::id_number("321302", "19810601", 93);
+        let req = testkit::application(p.catalogs.current(), &second, "韩二", &["cert.new"], &[]);
+        p.submit(&clerk(), req).await.unwrap();
+        let usage = db.sealed_key_use().await.unwrap();
+        assert!(usage.get("test-1").is_some_and(|n| *n > 0), "{usage:?}");
+        assert!(usage.get("test-2").is_some_and(|n| *n > 0), "{usage:?}");
+        assert!(!usage.contains_key("(malformed)"), "{usage:?}");
+        db.close().await;
+
+        // Without the retired key the old values do not open: retiring is not deleting.
+        let only_new = {
+            let key = gm_crypto::DataKey::from_bytes(
+                gm_crypto::KeyId::new("test-2").unwrap(),
+                &[8u8; 16],
+            )
+            .unwrap();
+            let blind = gm_crypto::BlindIndexKey::from_bytes(&[9u8; 32]).unwrap();
+            Arc::new(service::Vault::new(gm_crypto::Keyring::new(key), blind))
+        };
+        let db = store::Db::open(&t.options(true, 4), only_new)
+            .await
+            .unwrap();
+        assert!(
+            db.find_by_id_index(&p.vault.id_index(&first))
+                .await
+                .is_err()
+        );
+        db.close().await;
+        t.drop_db().await;
+    }
+}

@@ -202,6 +202,7 @@ pub async fn spawn_app(engine: TestEngine, today: &str) -> TestApp {
         demo: true,
         started_at: clock_now(&clock),
         version: "test",
+        secure_cookies: false,
     });
     let served: Arc<Mutex<BTreeSet<(String, String)>>> = Arc::default();
     let record = served.clone();

@@ -60,6 +60,25 @@ pub fn vault() -> service::Vault {
     service::Vault::new(gm_crypto::Keyring::new(key), blind)
 }
 
+/// The test vault after a key rotation: `test-2` seals, `test-1` (the key of [`vault`]) is
+/// retired and still opens; the blind-index key is unchanged.
+pub fn rotated_vault() -> service::Vault {
+    let key = |id: &str, byte: u8| {
+        gm_crypto::DataKey::from_bytes(
+            gm_crypto::KeyId::new(id).unwrap_or_else(|_| unreachable!("a valid key id")),
+            &[byte; 16],
+        )
+        .unwrap_or_else(|_| unreachable!("16 bytes"))
+    };
+    let mut keyring = gm_crypto::Keyring::new(key("test-2", 8));
+    keyring
+        .add_retired(key("test-1", 7))
+        .unwrap_or_else(|_| unreachable!("distinct ids"));
+    let blind = gm_crypto::BlindIndexKey::from_bytes(&[9u8; 32])
+        .unwrap_or_else(|_| unreachable!("32 bytes"));
+    service::Vault::new(keyring, blind)
+}
+
 /// A valid ID number: a county address code, a birth date (YYYYMMDD) and a sequence (odd = male).
 pub fn id_number(address: &str, birth: &str, seq: u32) -> IdNumber {
     let body = format!("{address}{birth}{seq:03}");

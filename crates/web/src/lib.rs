@@ -5,6 +5,7 @@ mod api;
 mod error;
 mod health;
 mod layout;
+pub mod metrics;
 mod session;
 mod status;
 
@@ -26,15 +27,20 @@ pub struct AppState {
     pub demo: bool,
     pub started_at: chrono::DateTime<chrono::Utc>,
     pub version: &'static str,
+    /// Mark the session cookie `Secure` (behind HTTPS).
+    pub secure_cookies: bool,
 }
 
 /// The application's routes: pages, the JSON API and its OpenAPI document.
 pub fn router(state: Arc<AppState>) -> Router {
+    // Install the metrics recorder before the first request is counted.
+    let _ = metrics::handle();
     let (api, doc) = api::router().split_for_parts();
     let json_doc = doc.clone();
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::render))
         .route("/", get(status::page))
         .route("/static/site.css", get(layout::stylesheet))
         .route(
@@ -44,6 +50,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/docs/openapi.json", doc))
         .merge(api)
         .fallback(layout::not_found)
+        .route_layer(axum::middleware::from_fn(metrics::track))
         .with_state(state)
         .layer(axum::middleware::from_fn(error::envelope))
         .layer(tower_http::trace::TraceLayer::new_for_http())

@@ -11,6 +11,7 @@
 mod bad_input;
 mod idempotency;
 mod matrix;
+mod operations;
 mod privacy;
 mod stories;
 mod support;

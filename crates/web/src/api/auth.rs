@@ -52,10 +52,16 @@ fn session_dto(state: &AppState, token: String, s: &Session) -> SessionDto {
     }
 }
 
-fn with_cookie(jar: CookieJar, token: &str, status: StatusCode, body: SessionDto) -> Response {
+fn with_cookie(
+    state: &AppState,
+    jar: CookieJar,
+    token: &str,
+    status: StatusCode,
+    body: SessionDto,
+) -> Response {
     let cookie = Cookie::build((COOKIE, token.to_owned()))
         .http_only(true)
-        .secure(false)
+        .secure(state.secure_cookies)
         .same_site(SameSite::Strict)
         .path("/")
         .build();
@@ -79,7 +85,7 @@ pub async fn login(
         .login_staff(body.username.trim(), &body.password)
         .await?;
     let dto = session_dto(&state, token.clone(), &session);
-    Ok(with_cookie(jar, &token, StatusCode::CREATED, dto))
+    Ok(with_cookie(&state, jar, &token, StatusCode::CREATED, dto))
 }
 
 /// Logs out: the session ends at once.
@@ -153,7 +159,7 @@ pub async fn citizen_login(
         .login_citizen(&body.id_number, &body.code)
         .await?;
     let dto = session_dto(&state, token.clone(), &session);
-    Ok(with_cookie(jar, &token, StatusCode::CREATED, dto))
+    Ok(with_cookie(&state, jar, &token, StatusCode::CREATED, dto))
 }
 
 /// Who am I.
