@@ -53,18 +53,28 @@ pub struct InboxLine {
     pub deadline: Option<DeadlineStatus>,
 }
 
+/// What an inbox query selects: open tasks of a department within a scope.
+#[derive(Debug, Clone)]
+pub struct InboxSelect<'a> {
+    pub department: &'a str,
+    /// The caller's scope (checked on the task).
+    pub scope: &'a Scope,
+    /// Only cases from this region (the region filter).
+    pub within: Option<&'a Scope>,
+    pub item: Option<&'a str>,
+    /// Due on or before.
+    pub due_by: Option<NaiveDate>,
+    /// Due strictly before (overdue).
+    pub overdue_before: Option<NaiveDate>,
+    pub limit: u32,
+}
+
 /// The inbox query, in SQL.
 pub trait InboxStore: Send + Sync {
-    /// Open tasks of a department within a scope path, optionally of one item, due on or before
-    /// `due_by`, or before `overdue_before`; ordered by due date.
+    /// Open tasks matching the selection, soonest due first.
     fn inbox(
         &self,
-        department: &str,
-        scope: &Scope,
-        item: Option<&str>,
-        due_by: Option<NaiveDate>,
-        overdue_before: Option<NaiveDate>,
-        limit: u32,
+        select: &InboxSelect<'_>,
     ) -> impl Future<Output = Result<Vec<InboxRow>, StoreError>> + Send;
 }
 
@@ -82,18 +92,20 @@ impl<S: Store> Platform<S> {
             return Err(ServiceError::Forbidden);
         }
         let department = role.department().ok_or(ServiceError::Forbidden)?;
-        let scope = match &q.region {
-            None => scope.clone(),
+        // The region filter narrows by where the case comes from (a county reviewer can look at
+        // one township); the scope check stays on the task.
+        let within = match &q.region {
+            None => None,
             Some(code) => {
                 let code = domain::region::RegionCode::parse(code)
                     .map_err(|e| ServiceError::field("region", e.code(), e.to_string()))?;
                 let place = self.regions.handling_place(&code)?;
                 let path = Scope(place.path());
                 // A region outside the caller's own yields nothing rather than an error.
-                if !scope.covers(&path.0) {
+                if !scope.covers(&path.0) && !path.covers(&scope.0) {
                     return Ok(Vec::new());
                 }
-                path
+                Some(path)
             }
         };
         if let Some(item) = &q.item
@@ -117,14 +129,15 @@ impl<S: Store> Platform<S> {
         };
         let rows = self
             .store
-            .inbox(
+            .inbox(&InboxSelect {
                 department,
-                &scope,
-                q.item.as_deref(),
+                scope,
+                within: within.as_ref(),
+                item: q.item.as_deref(),
                 due_by,
                 overdue_before,
-                500,
-            )
+                limit: 500,
+            })
             .await?;
         Ok(rows
             .into_iter()

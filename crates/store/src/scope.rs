@@ -164,12 +164,7 @@ impl ScopeStore for Db {
 impl service::inbox::InboxStore for Db {
     async fn inbox(
         &self,
-        department: &str,
-        scope: &Scope,
-        item: Option<&str>,
-        due_by: Option<chrono::NaiveDate>,
-        overdue_before: Option<chrono::NaiveDate>,
-        limit: u32,
+        q: &service::inbox::InboxSelect<'_>,
     ) -> Result<Vec<service::inbox::InboxRow>, StoreError> {
         let mut sql = String::from(
             "SELECT t.id, t.case_id, c.number, t.item, t.step_name, t.region, t.due_on, t.opened_at \
@@ -177,23 +172,32 @@ impl service::inbox::InboxStore for Db {
              WHERE t.status = 'open' AND t.department = $1 AND (t.region_path = $2 OR t.region_path LIKE $3)",
         );
         let mut values = vec![
-            Val::text(department),
-            Val::text(scope.0.clone()),
-            below(scope),
+            Val::text(q.department),
+            Val::text(q.scope.0.clone()),
+            below(q.scope),
         ];
-        if let Some(item) = item {
+        if let Some(within) = q.within {
+            values.push(Val::text(within.0.clone()));
+            values.push(below(within));
+            sql.push_str(&format!(
+                " AND (c.region_path = ${} OR c.region_path LIKE ${})",
+                values.len() - 1,
+                values.len()
+            ));
+        }
+        if let Some(item) = q.item {
             values.push(Val::text(item));
             sql.push_str(&format!(" AND t.item = ${}", values.len()));
         }
-        if let Some(d) = due_by {
+        if let Some(d) = q.due_by {
             values.push(Val::date(d));
             sql.push_str(&format!(" AND t.due_on <= ${}", values.len()));
         }
-        if let Some(d) = overdue_before {
+        if let Some(d) = q.overdue_before {
             values.push(Val::date(d));
             sql.push_str(&format!(" AND t.due_on < ${}", values.len()));
         }
-        values.push(Val::Int(i64::from(limit)));
+        values.push(Val::Int(i64::from(q.limit)));
         sql.push_str(&format!(
             " ORDER BY t.due_on, t.opened_at LIMIT ${}",
             values.len()

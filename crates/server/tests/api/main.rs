@@ -10,6 +10,7 @@
 
 mod bad_input;
 mod idempotency;
+mod inbox;
 mod matrix;
 mod operations;
 mod privacy;
