@@ -48,6 +48,10 @@ pub struct Global {
     /// Blind-index key file (production). Demo mode generates `<data-dir>/keys/blind-index-key.txt`.
     #[arg(long, env = "YJS_BLIND_INDEX_KEY_FILE", global = true)]
     pub blind_index_key_file: Option<PathBuf>,
+    /// The file the audit chain's head is appended to, outside the database. Default:
+    /// `<data-dir>/audit-checkpoints.log` (with PostgreSQL, one per instance, on its own disk).
+    #[arg(long, env = "YJS_AUDIT_CHECKPOINT_FILE", global = true)]
+    pub audit_checkpoint_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -72,6 +76,11 @@ pub enum Command {
         #[command(subcommand)]
         command: DemoCommand,
     },
+    /// Audit log tools.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -88,6 +97,13 @@ pub struct ServeArgs {
 pub enum CatalogCommand {
     /// Validates the catalog, calendar and regions exactly as start-up does.
     Check,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Seals pending entries, recomputes the SM3 chain from the start and compares it with the
+    /// checkpoint file; names the first broken entry. Exit status 1 on any problem.
+    Verify,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,6 +1,6 @@
 //! Case use cases: submit, accept, refuse, ask for and give a supplement, decide, withdraw, read.
-//! Each is one durable transaction holding the case's new events, its projections, and any
-//! registry changes.
+//! Each is one durable transaction holding the case's new events, its projections, any registry
+//! changes, and the audit entry of who did it and why (ADR 0005).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -17,8 +17,10 @@ use domain::workflow::{
     self, Actor, Case, CaseId, CaseNumber, Channel, Ctx, Decision, Event, EventKind, NewCase,
     SupplementScope, TaskStatus, Transition, WorkflowError,
 };
+use serde_json::json;
 
 use crate::Platform;
+use crate::audit::AuditEntry;
 use crate::clock::new_id;
 use crate::error::ServiceError;
 use crate::pii::Place;
@@ -138,6 +140,18 @@ impl<S: Store> Platform<S> {
         };
         let (case, event) = workflow::submit(&ctx, new)?;
         let sealed = self.seal_form(&case_id, 1, &answers)?;
+        let audit = AuditEntry::case_change(
+            actor,
+            "case.submit",
+            &case_id,
+            "",
+            json!({
+                "person": record.person.id.0,
+                "person_added": added.is_some(),
+                "items": case.items.iter().map(|i| i.code.as_str()).collect::<Vec<_>>(),
+            }),
+            now,
+        );
         let commit = CaseCommit {
             case_id: case_id.clone(),
             case: Some(case_row(&case)),
@@ -149,6 +163,7 @@ impl<S: Store> Platform<S> {
                 .map(|p| vec![RegistryWrite::PersonAdded(Box::new(p))])
                 .unwrap_or_default(),
             allocate_number: true,
+            audit: vec![audit],
         };
         let committed = self.store.commit(commit).await?;
         let number = committed
@@ -165,7 +180,8 @@ impl<S: Store> Platform<S> {
 
     /// 受理.
     pub async fn accept(&self, id: &CaseId, actor: &Actor) -> Result<Arc<Case>, ServiceError> {
-        self.transition(id, actor, None, |c, ctx| c.accept(ctx))
+        let audit = |at| AuditEntry::case_change(actor, "case.accept", id, "", json!({}), at);
+        self.transition(id, actor, None, audit, |c, ctx| c.accept(ctx))
             .await
     }
 
@@ -176,7 +192,8 @@ impl<S: Store> Platform<S> {
         actor: &Actor,
         reason: &str,
     ) -> Result<Arc<Case>, ServiceError> {
-        self.transition(id, actor, None, |c, ctx| c.refuse(ctx, reason))
+        let audit = |at| AuditEntry::case_change(actor, "case.refuse", id, reason, json!({}), at);
+        self.transition(id, actor, None, audit, |c, ctx| c.refuse(ctx, reason))
             .await
     }
 
@@ -188,7 +205,11 @@ impl<S: Store> Platform<S> {
         missing: &[String],
         reason: &str,
     ) -> Result<Arc<Case>, ServiceError> {
-        self.transition(id, actor, None, |c, ctx| {
+        let audit = |at| {
+            let detail = json!({ "missing": missing.len() });
+            AuditEntry::case_change(actor, "case.request_supplement", id, reason, detail, at)
+        };
+        self.transition(id, actor, None, audit, |c, ctx| {
             c.request_supplement(ctx, missing, reason)
         })
         .await
@@ -208,8 +229,16 @@ impl<S: Store> Platform<S> {
         } else {
             Some(self.merge_answers(id, answers).await?)
         };
-        self.transition(id, actor, form, |c, ctx| c.supplement(ctx, scope.clone()))
-            .await
+        let detail = json!({
+            "scope": scope,
+            "form_version": form.as_ref().map(|f| f.version),
+        });
+        let audit =
+            |at| AuditEntry::case_change(actor, "case.supplement", id, "", detail.clone(), at);
+        self.transition(id, actor, form, audit, |c, ctx| {
+            c.supplement(ctx, scope.clone())
+        })
+        .await
     }
 
     /// A reviewer's decision on a task of the case.
@@ -220,7 +249,8 @@ impl<S: Store> Platform<S> {
         task: &str,
         decision: Decision,
     ) -> Result<Arc<Case>, ServiceError> {
-        self.transition(id, actor, None, |c, ctx| {
+        let audit = |at| AuditEntry::decision(actor, id, task, &decision, at);
+        self.transition(id, actor, None, audit, |c, ctx| {
             c.decide(ctx, task, decision.clone())
         })
         .await
@@ -233,7 +263,8 @@ impl<S: Store> Platform<S> {
         actor: &Actor,
         reason: &str,
     ) -> Result<Arc<Case>, ServiceError> {
-        self.transition(id, actor, None, |c, ctx| c.withdraw(ctx, reason))
+        let audit = |at| AuditEntry::case_change(actor, "case.withdraw", id, reason, json!({}), at);
+        self.transition(id, actor, None, audit, |c, ctx| c.withdraw(ctx, reason))
             .await
     }
 
@@ -342,16 +373,19 @@ impl<S: Store> Platform<S> {
         self.seal_form(id, sealed.version + 1, &merged)
     }
 
-    /// Runs a transition on the cached case, commits its events durably, and keeps the new
-    /// state. A concurrent change elsewhere (conflict) reloads and runs the transition again.
-    async fn transition<F>(
+    /// Runs a transition on the cached case, commits its events durably with the audit entry
+    /// `audit` makes for the instant of the commit, and keeps the new state. A concurrent change
+    /// elsewhere (conflict) reloads and runs the transition again.
+    async fn transition<A, F>(
         &self,
         id: &CaseId,
         actor: &Actor,
         form: Option<SealedForm>,
+        audit: A,
         run: F,
     ) -> Result<Arc<Case>, ServiceError>
     where
+        A: Fn(DateTime<Utc>) -> AuditEntry,
         F: Fn(&Case, &Ctx<'_>) -> Result<Transition, WorkflowError>,
     {
         let slot = self.cache.slot(id);
@@ -393,6 +427,7 @@ impl<S: Store> Platform<S> {
                 form: form.clone(),
                 registry,
                 allocate_number: false,
+                audit: vec![audit(now)],
             };
             match self.store.commit(commit).await {
                 Ok(_) => {

@@ -9,6 +9,8 @@ use domain::rules::Fact;
 use domain::time::YearMonth;
 use domain::workflow::{CaseId, CaseNumber, Event};
 
+use crate::audit::{AuditEntry, ChainHead, Checkpoint, SealedEntry};
+
 /// A storage failure. `Conflict` means someone else changed the case first: reload and retry.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -108,6 +110,9 @@ pub struct CaseCommit {
     pub registry: Vec<RegistryWrite>,
     /// For a new case: allocate its number in this transaction.
     pub allocate_number: bool,
+    /// The audit entries of this submission or decision (who did it and why), appended in the
+    /// same transaction: the decision exists only with its audit entry.
+    pub audit: Vec<AuditEntry>,
 }
 
 /// The application form's answers, sealed by the vault.
@@ -205,6 +210,36 @@ pub trait CatalogStore: Send + Sync {
     ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
 }
 
+/// The audit log (ADR 0005): appended unsealed by many writers at once; chained with SM3 by a
+/// sealer, one at a time across every instance, shortly after.
+pub trait AuditStore: Send + Sync {
+    /// Appends entries, unsealed, in one transaction; durable when it returns.
+    fn append_audit(
+        &self,
+        entries: &[AuditEntry],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Seals every entry appended before the call into the chain, records the head outside the
+    /// database when it advanced, and returns the head.
+    fn seal_audit(&self) -> impl Future<Output = Result<Option<ChainHead>, StoreError>> + Send;
+
+    /// The newest sealed entry.
+    fn audit_head(&self) -> impl Future<Output = Result<Option<ChainHead>, StoreError>> + Send;
+
+    /// Sealed entries with `seq > after`, in `seq` order, at most `limit`.
+    fn audit_entries(
+        &self,
+        after: i64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<SealedEntry>, StoreError>> + Send;
+
+    /// Every head recorded outside the database, as written; `None` when this store has no
+    /// checkpoint file.
+    fn audit_checkpoints(
+        &self,
+    ) -> impl Future<Output = Result<Option<Vec<Checkpoint>>, StoreError>> + Send;
+}
+
 /// Liveness of the storage itself.
 pub trait Health: Send + Sync {
     /// Is the database reachable?
@@ -214,6 +249,12 @@ pub trait Health: Send + Sync {
 }
 
 /// Everything the service needs from storage.
-pub trait Store: CaseStore + RegistryStore + CatalogStore + Health + Clone + 'static {}
+pub trait Store:
+    CaseStore + RegistryStore + CatalogStore + AuditStore + Health + Clone + 'static
+{
+}
 
-impl<T: CaseStore + RegistryStore + CatalogStore + Health + Clone + 'static> Store for T {}
+impl<T: CaseStore + RegistryStore + CatalogStore + AuditStore + Health + Clone + 'static> Store
+    for T
+{
+}

@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 use service::Vault;
 use service::ports::{CaseCommit, RegistryWrite, StoreError};
 
+use crate::audit::audit_row;
 use crate::registry;
 use crate::sql::Val;
 
@@ -42,6 +43,8 @@ pub(crate) struct Prepared {
     /// A `case_forms` row (3 columns).
     pub form: Option<Vec<Val>>,
     pub registry: Vec<RegistryStmt>,
+    /// `audit_log` rows (6 columns), unsealed, written in the same transaction.
+    pub audit: Vec<Vec<Val>>,
 }
 
 pub(crate) const CASE_COLUMNS: &str = "id, number, unit, township, region_path, applicant, channel, status, \
@@ -148,6 +151,7 @@ pub(crate) fn prepare(vault: &Vault, commit: CaseCommit) -> Result<Prepared, Sto
         .iter()
         .map(|w| registry_stmt(vault, w))
         .collect::<Result<Vec<_>, _>>()?;
+    let audit = commit.audit.into_iter().map(audit_row).collect();
     Ok(Prepared {
         new_number,
         case_id,
@@ -156,6 +160,7 @@ pub(crate) fn prepare(vault: &Vault, commit: CaseCommit) -> Result<Prepared, Sto
         tasks,
         form,
         registry,
+        audit,
     })
 }
 

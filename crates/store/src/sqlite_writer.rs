@@ -18,6 +18,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params_from_i
 use service::ports::{Committed, StoreError};
 use tokio::sync::mpsc;
 
+use crate::audit::AUDIT_INSERT;
 use crate::connect::Synchronous;
 use crate::prepare::{
     CASE_UPSERT, EVENT_INSERT, FORM_INSERT, NUMBER_BUMP, Prepared, RegistryStmt, TASK_UPSERT,
@@ -175,6 +176,9 @@ fn write_one(tx: &rusqlite::Transaction<'_>, c: &Prepared) -> Result<Committed, 
     }
     if let Some(f) = &c.form {
         exec(tx, FORM_INSERT, f)?;
+    }
+    for a in &c.audit {
+        exec(tx, AUDIT_INSERT, a)?;
     }
     for r in &c.registry {
         match r {

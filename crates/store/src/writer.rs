@@ -105,6 +105,7 @@ pub(crate) async fn write(
     let mut tasks: BTreeMap<String, Vec<Val>> = BTreeMap::new();
     let mut events = Vec::new();
     let mut forms = Vec::new();
+    let mut audit = Vec::new();
     for c in commits {
         if let Some(row) = &c.case_row {
             let mut row = row.clone();
@@ -120,6 +121,7 @@ pub(crate) async fn write(
         }
         events.push(c.events.clone());
         forms.extend(c.form.iter().cloned());
+        audit.extend(c.audit.iter().cloned());
     }
     let case_head = format!(
         "INSERT INTO cases ({}) VALUES ",
@@ -163,6 +165,15 @@ pub(crate) async fn write(
         "",
         3,
         forms,
+    )
+    .await?;
+    run_rows(
+        &mut tx,
+        engine,
+        crate::audit::AUDIT_INSERT_HEAD,
+        "",
+        crate::audit::AUDIT_COLUMNS,
+        audit,
     )
     .await?;
     for c in commits {

@@ -322,6 +322,7 @@ async fn a_refused_commit_writes_nothing() {
             }),
             registry: vec![],
             allocate_number: true,
+            audit: vec![],
         };
         assert!(
             matches!(db.commit(commit).await, Err(StoreError::Conflict)),
