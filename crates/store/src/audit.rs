@@ -5,7 +5,9 @@
 //! Appending takes no lock of ours: requests only insert. The [`Sealer`] chains pending rows
 //! under the engine's exclusive write lock (SQLite: `BEGIN IMMEDIATE`; PostgreSQL: a
 //! transaction-scoped advisory lock), so one sealer in one instance extends the chain at a time,
-//! in short transactions that never wait for a request.
+//! in short transactions that never wait for a request. The SQLite group-commit writer holds
+//! that lock anyway, so it links its commits' entries into the chain as it inserts them
+//! ([`crate::sqlite_writer`]); what others append is left to the sealer.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -14,7 +16,7 @@ use std::time::Duration;
 
 use chrono::SecondsFormat;
 use service::Clock as _;
-use service::audit::{AuditEntry, ChainHead, Checkpoint, SealedEntry, chain_hash};
+use service::audit::{AuditEntry, ChainHead, Checkpoint, SealedEntry, chain_hash, entry_digest};
 use service::ports::{AuditStore, StoreError};
 use sqlx::{Any, Row};
 
@@ -22,13 +24,16 @@ use crate::connect::Engine;
 use crate::sql::{Val, bind_all, query, run_rows};
 use crate::{Db, db_error};
 
-/// One audit row, appended unsealed (6 columns).
-pub(crate) const AUDIT_INSERT: &str =
-    "INSERT INTO audit_log (at, actor, action, subject, reason, detail) VALUES (?,?,?,?,?,?)";
-/// The head of a multi-row [`AUDIT_INSERT`].
+/// The head of a multi-row insert of unsealed rows ([`audit_row`], 6 columns).
 pub(crate) const AUDIT_INSERT_HEAD: &str =
     "INSERT INTO audit_log (at, actor, action, subject, reason, detail) VALUES ";
 pub(crate) const AUDIT_COLUMNS: usize = 6;
+/// One row inserted already linked into the chain (by a writer holding the write lock).
+pub(crate) const AUDIT_INSERT_SEALED: &str = "INSERT INTO audit_log \
+     (at, actor, action, subject, reason, detail, seq, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?)";
+/// The newest entry of the chain.
+pub(crate) const AUDIT_HEAD: &str =
+    "SELECT seq, hash FROM audit_log WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1";
 
 /// How often the background sealer looks for pending entries.
 const SEAL_EVERY: Duration = Duration::from_millis(200);
@@ -37,9 +42,25 @@ const SEAL_ROUND: usize = 1_024;
 /// The PostgreSQL advisory lock key that makes sealing one-at-a-time across instances.
 const SEAL_LOCK: i64 = 0x594A_5341_5544_4954; // "YJSAUDIT"
 
-/// An entry as row values. PostgreSQL text cannot hold NUL, so a NUL becomes U+FFFD before the
-/// row is written (and is hashed as stored).
-pub(crate) fn audit_row(e: AuditEntry) -> Vec<Val> {
+/// An entry of a case commit, ready to write: cleaned, with its digest computed in the
+/// caller's task.
+#[derive(Debug, Clone)]
+pub(crate) struct PreparedAudit {
+    pub entry: AuditEntry,
+    pub digest: [u8; 32],
+}
+
+pub(crate) fn prepare_entry(entry: AuditEntry) -> PreparedAudit {
+    let entry = clean(entry);
+    PreparedAudit {
+        digest: entry_digest(&entry),
+        entry,
+    }
+}
+
+/// PostgreSQL text cannot hold NUL, so a NUL becomes U+FFFD before the row is written (and is
+/// hashed as stored).
+fn clean(e: AuditEntry) -> AuditEntry {
     let clean = |s: String| {
         if s.contains('\0') {
             s.replace('\0', "\u{FFFD}")
@@ -47,13 +68,25 @@ pub(crate) fn audit_row(e: AuditEntry) -> Vec<Val> {
             s
         }
     };
+    AuditEntry {
+        at: e.at,
+        actor: clean(e.actor),
+        action: clean(e.action),
+        subject: clean(e.subject),
+        reason: clean(e.reason),
+        detail: clean(e.detail),
+    }
+}
+
+/// A cleaned entry as the values of an unsealed row.
+pub(crate) fn audit_row(e: &AuditEntry) -> Vec<Val> {
     vec![
         Val::time(e.at),
-        Val::Text(clean(e.actor)),
-        Val::Text(clean(e.action)),
-        Val::Text(clean(e.subject)),
-        Val::Text(clean(e.reason)),
-        Val::Text(clean(e.detail)),
+        Val::text(e.actor.clone()),
+        Val::text(e.action.clone()),
+        Val::text(e.subject.clone()),
+        Val::text(e.reason.clone()),
+        Val::text(e.detail.clone()),
     ]
 }
 
@@ -199,12 +232,10 @@ async fn read_head<'e, E>(executor: E) -> Result<Option<ChainHead>, StoreError>
 where
     E: sqlx::Executor<'e, Database = Any>,
 {
-    let row = query(
-        "SELECT seq, hash FROM audit_log WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1".into(),
-    )
-    .fetch_optional(executor)
-    .await
-    .map_err(db_error)?;
+    let row = query(AUDIT_HEAD.into())
+        .fetch_optional(executor)
+        .await
+        .map_err(db_error)?;
     row.map(|r| {
         Ok(ChainHead {
             seq: r.try_get("seq").map_err(db_error)?,
@@ -301,7 +332,10 @@ impl AuditStore for Db {
         if entries.is_empty() {
             return Ok(());
         }
-        let rows = entries.iter().cloned().map(audit_row).collect();
+        let rows = entries
+            .iter()
+            .map(|e| audit_row(&clean(e.clone())))
+            .collect();
         let mut tx = self.begin_write().await?;
         run_rows(
             &mut tx,

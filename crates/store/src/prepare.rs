@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use service::Vault;
 use service::ports::{CaseCommit, RegistryWrite, StoreError};
 
-use crate::audit::audit_row;
+use crate::audit::{PreparedAudit, prepare_entry};
 use crate::registry;
 use crate::sql::Val;
 
@@ -43,8 +43,8 @@ pub(crate) struct Prepared {
     /// A `case_forms` row (3 columns).
     pub form: Option<Vec<Val>>,
     pub registry: Vec<RegistryStmt>,
-    /// `audit_log` rows (6 columns), unsealed, written in the same transaction.
-    pub audit: Vec<Vec<Val>>,
+    /// Audit entries, written in the same transaction.
+    pub audit: Vec<PreparedAudit>,
 }
 
 pub(crate) const CASE_COLUMNS: &str = "id, number, unit, township, region_path, applicant, channel, status, \
@@ -151,7 +151,7 @@ pub(crate) fn prepare(vault: &Vault, commit: CaseCommit) -> Result<Prepared, Sto
         .iter()
         .map(|w| registry_stmt(vault, w))
         .collect::<Result<Vec<_>, _>>()?;
-    let audit = commit.audit.into_iter().map(audit_row).collect();
+    let audit = commit.audit.into_iter().map(prepare_entry).collect();
     Ok(Prepared {
         new_number,
         case_id,

@@ -121,7 +121,7 @@ pub(crate) async fn write(
         }
         events.push(c.events.clone());
         forms.extend(c.form.iter().cloned());
-        audit.extend(c.audit.iter().cloned());
+        audit.extend(c.audit.iter().map(|a| crate::audit::audit_row(&a.entry)));
     }
     let case_head = format!(
         "INSERT INTO cases ({}) VALUES ",

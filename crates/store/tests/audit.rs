@@ -191,10 +191,16 @@ async fn every_decision_is_audited_in_its_transaction_and_a_refused_one_leaves_n
 }
 
 #[tokio::test]
-async fn appends_and_seals_from_two_instances_make_one_gap_free_chain() {
+async fn appends_commits_and_seals_from_two_instances_make_one_gap_free_chain() {
     for t in support::engines().await {
+        let clock = FakeClock::at("2026-11-30");
         let a = t.open(true, 8).await;
+        support::store_catalog(&a).await;
         let b = t.open(true, 8).await;
+        let platforms = [
+            Arc::new(support::platform(a.clone(), &clock)),
+            Arc::new(support::platform(b.clone(), &clock)),
+        ];
         let mut handles = Vec::new();
         for task in 0..16usize {
             let db = if task % 2 == 0 { a.clone() } else { b.clone() };
@@ -210,6 +216,23 @@ async fn appends_and_seals_from_two_instances_make_one_gap_free_chain() {
                 }
             }));
         }
+        // Submissions and acceptances on both instances: audited inside their commits (on
+        // SQLite, linked into the chain by the writer as it inserts them).
+        for i in 0..20u32 {
+            let p = platforms[i as usize % 2].clone();
+            handles.push(tokio::spawn(async move {
+                let id = testkit::id_number("321302", "19800101", 300 + i);
+                let req = testkit::application(
+                    p.catalogs.current(),
+                    &id,
+                    "并发",
+                    &["employment.sscard"],
+                    &[],
+                );
+                let case = p.submit(&applicant(), req).await.unwrap().case_id;
+                p.accept(&case, &staff("window_clerk")).await.unwrap();
+            }));
+        }
         // Both instances seal while the appends go on.
         for db in [a.clone(), b.clone()] {
             handles.push(tokio::spawn(async move {
@@ -222,9 +245,10 @@ async fn appends_and_seals_from_two_instances_make_one_gap_free_chain() {
         for h in handles {
             h.await.unwrap();
         }
-        let expected: i64 = (0..16usize)
+        let appended: i64 = (0..16usize)
             .flat_map(|task| (0..25usize).map(move |round| 1 + (task + round) % 3))
             .sum::<usize>() as i64;
+        let expected = appended + 2 * 20;
         let head = b.seal_audit().await.unwrap().unwrap();
         assert_eq!(head.seq, expected, "{:?}", t.engine);
         assert_eq!(a.audit_head().await.unwrap(), Some(head.clone()));

@@ -5,8 +5,10 @@
 --
 -- Requests only append rows, unsealed (seq, prev_hash and hash NULL), so appending takes no lock
 -- beyond the engine's own. The sealer, one at a time under the engine's write lock, numbers
--- pending rows in id order and chains them: hash = SM3 over the previous hash, seq and the
--- entry's fields (service::audit::chain_hash). `yijianshi audit verify` recomputes the chain.
+-- pending rows in id order and chains them: hash = SM3 over the previous hash, seq and the SM3
+-- of the entry's fields (service::audit::chain_hash); the SQLite group-commit writer, which holds
+-- that lock anyway, inserts its commits' rows already chained. `yijianshi audit verify`
+-- recomputes the chain.
 CREATE TABLE audit_log (
     id        INTEGER PRIMARY KEY AUTOINCREMENT,
     at        BIGINT NOT NULL,
