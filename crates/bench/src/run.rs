@@ -268,6 +268,22 @@ async fn run_on(config: &RunConfig, options: &DbOptions) -> anyhow::Result<RunRe
         done_tasks == 11 * i64::from(config.cases),
         "{done_tasks} tasks done, expected 11 per case"
     );
+    // Every step wrote its audit entry in its transaction; the sealer chained them all.
+    let audited: i64 = sqlx::query("SELECT COUNT(*) AS n FROM audit_log")
+        .fetch_one(db.pool())
+        .await?
+        .try_get("n")?;
+    ensure!(
+        audited == STEPS as i64 * i64::from(config.cases),
+        "{audited} audit entries, expected {STEPS} per case"
+    );
+    let chain = service::audit::verify(&db)
+        .await
+        .map_err(|e| anyhow!("verifying the audit chain: {e}"))?;
+    ensure!(
+        chain.first_broken.is_none() && chain.entries == audited as u64,
+        "the audit chain does not verify: {chain}"
+    );
     for (n, id) in &replay {
         let view = platform
             .case(id)
@@ -277,7 +293,7 @@ async fn run_on(config: &RunConfig, options: &DbOptions) -> anyhow::Result<RunRe
     }
     eprintln!(
         "{label}: verified {} cases concluded with 4 approved items ({} read back and replayed \
-         from the database), {done_tasks} decisions stored",
+         from the database), {done_tasks} decisions stored, {audited} audit entries chained",
         config.cases,
         replay.len()
     );

@@ -111,6 +111,10 @@ pub struct Global {
         global = true
     )]
     pub login_failure_window_minutes: u64,
+    /// The file the audit chain's head is appended to, outside the database. Default:
+    /// `<data-dir>/audit-checkpoints.log` (with PostgreSQL, one per instance, on its own disk).
+    #[arg(long, env = "YJS_AUDIT_CHECKPOINT_FILE", global = true)]
+    pub audit_checkpoint_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -134,6 +138,11 @@ pub enum Command {
     Demo {
         #[command(subcommand)]
         command: DemoCommand,
+    },
+    /// Audit log tools.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
     },
     /// Encryption keys: generate, rotate (demo layout), check what the database was sealed with.
     Keys {
@@ -176,6 +185,13 @@ pub struct ServeArgs {
 pub enum CatalogCommand {
     /// Validates the catalog, calendar and regions exactly as start-up does.
     Check,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Seals pending entries, recomputes the SM3 chain from the start and compares it with the
+    /// checkpoint file; names the first broken entry. Exit status 1 on any problem.
+    Verify,
 }
 
 #[derive(Debug, Subcommand)]

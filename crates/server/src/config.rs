@@ -30,6 +30,7 @@ pub struct FileConfig {
     pub login_max_failures: Option<u32>,
     pub login_failure_window_minutes: Option<u64>,
     pub secure_cookies: Option<bool>,
+    pub audit_checkpoint_file: Option<PathBuf>,
     pub listen: Option<String>,
     pub demo_persons: Option<usize>,
 }
@@ -109,6 +110,7 @@ pub fn apply(file: FileConfig, cli: &mut Cli, matches: &ArgMatches) -> anyhow::R
     take!(opt blind_index_key_file);
     take!(opt admin_password_file);
     take!(secure_cookies);
+    take!(opt audit_checkpoint_file);
     take!(range session_idle_minutes, 1, 24 * 60);
     take!(range session_absolute_hours, 1, 7 * 24);
     take!(range login_max_failures, 1, 100);

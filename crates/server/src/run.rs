@@ -9,7 +9,9 @@ use service::{Catalogs, Clock, Platform, SystemClock};
 use store::reference::{self, Reference};
 use store::{Db, DbOptions};
 
-use crate::cli::{CatalogCommand, Cli, Command, DemoCommand, Global, KeysCommand, Mode, ServeArgs};
+use crate::cli::{
+    AuditCommand, CatalogCommand, Cli, Command, DemoCommand, Global, KeysCommand, Mode, ServeArgs,
+};
 use crate::keys;
 
 pub fn init_logging() {
@@ -45,6 +47,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             command: DemoCommand::Seed { persons, seed },
         }) => demo_seed(&cli.global, persons, seed).await,
         Some(Command::Keys { command }) => keys_command(&cli.global, command).await,
+        Some(Command::Audit {
+            command: AuditCommand::Verify,
+        }) => audit_verify(&cli.global).await,
+    }
+}
+
+/// `audit verify`: the report on stdout; a problem makes the command fail (exit status 1).
+async fn audit_verify(global: &Global) -> anyhow::Result<()> {
+    let db = open_db(global, Arc::new(keys::vault(global)?)).await?;
+    let verification = service::audit::verify(&db)
+        .await
+        .context("无法读取审计日志")?;
+    println!("{verification}");
+    db.close().await;
+    if verification.is_ok() {
+        Ok(())
+    } else {
+        if let Some(b) = &verification.first_broken {
+            tracing::error!(seq = b.seq, id = b.id, "audit chain broken");
+        }
+        Err(anyhow::anyhow!("审计日志校验未通过"))
     }
 }
 
@@ -126,20 +149,24 @@ fn catalog_check(global: &Global) -> anyhow::Result<()> {
 }
 
 fn db_options(global: &Global) -> anyhow::Result<DbOptions> {
-    match &global.database_url {
-        Some(url) if url.starts_with("postgres") => Ok(DbOptions::postgres(url)),
-        Some(url) => Ok(DbOptions {
+    std::fs::create_dir_all(&global.data_dir)
+        .with_context(|| format!("无法创建数据目录 {}", global.data_dir.display()))?;
+    let mut options = match &global.database_url {
+        Some(url) if url.starts_with("postgres") => DbOptions::postgres(url),
+        Some(url) => DbOptions {
             url: url.clone(),
             ..DbOptions::sqlite_file(std::path::Path::new("unused"))
-        }),
-        None => {
-            std::fs::create_dir_all(&global.data_dir)
-                .with_context(|| format!("无法创建数据目录 {}", global.data_dir.display()))?;
-            Ok(DbOptions::sqlite_file(
-                &global.data_dir.join("yijianshi.db"),
-            ))
-        }
-    }
+        },
+        None => DbOptions::sqlite_file(&global.data_dir.join("yijianshi.db")),
+    };
+    // Outside the database: the data directory, or a file the operator names.
+    options.audit_checkpoints = Some(
+        global
+            .audit_checkpoint_file
+            .clone()
+            .unwrap_or_else(|| global.data_dir.join(store::AUDIT_CHECKPOINTS)),
+    );
+    Ok(options)
 }
 
 async fn open_db(global: &Global, vault: Arc<service::Vault>) -> anyhow::Result<Db> {
@@ -297,7 +324,7 @@ async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
             .context("无法设置管理员账号")?;
     }
     let state = Arc::new(web::AppState {
-        platform,
+        platform: platform.clone(),
         demo,
         started_at,
         version: env!("CARGO_PKG_VERSION"),
@@ -316,6 +343,8 @@ async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("HTTP 服务异常退出")?;
+    // The reads audited so far are written, then sealed by the store's last seal.
+    platform.auditor.close().await;
     db.close().await;
     tracing::info!("stopped");
     Ok(())

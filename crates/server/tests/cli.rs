@@ -158,3 +158,38 @@ fn serve_without_configuration_runs_in_demo_mode_and_says_so() {
     assert!(dir.join("data/keys/data-key.txt").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn audit_verify_reports_the_chain_and_fails_when_the_checkpoint_is_ahead_of_the_database() {
+    let data = temp_dir("audit");
+    let verify = || {
+        bin()
+            .args(["--data-dir", &data.display().to_string(), "audit", "verify"])
+            .output()
+            .unwrap()
+    };
+    let out = verify();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("审计链为空"), "{stdout}");
+
+    // The checkpoint outside the database says the chain reached seq 3: entries were cut off.
+    let hash = "ab".repeat(32);
+    std::fs::write(
+        data.join("audit-checkpoints.log"),
+        format!("3 {hash} 2026-11-30T01:00:00.000000Z\n"),
+    )
+    .unwrap();
+    let out = verify();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("最新的审计条目被截掉") && stdout.contains("数据库只到序号 0"),
+        "{stdout}"
+    );
+    let _ = std::fs::remove_dir_all(&data);
+}

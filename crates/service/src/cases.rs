@@ -1,6 +1,6 @@
 //! Case use cases: submit, accept, refuse, ask for and give a supplement, decide, withdraw, read.
-//! Each is one durable transaction holding the case's new events, its projections, and any
-//! registry changes.
+//! Each is one durable transaction holding the case's new events, its projections, any registry
+//! changes, and the audit entry of who did it and why (ADR 0005).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -17,8 +17,10 @@ use domain::workflow::{
     self, Actor, Case, CaseId, CaseNumber, Channel, Ctx, Decision, Event, EventKind, NewCase,
     SupplementScope, TaskStatus, Transition, WorkflowError,
 };
+use serde_json::json;
 
 use crate::Platform;
+use crate::audit::AuditEntry;
 use crate::auth::Principal;
 use crate::authority::{IntakeAuthority, OwnCaseAuthority, ReadAuthority, TaskAuthority};
 use crate::clock::new_id;
@@ -261,6 +263,18 @@ impl<S: Store> Platform<S> {
         };
         let (case, event) = workflow::submit(&ctx, new)?;
         let sealed = self.seal_form(&case_id, 1, &answers)?;
+        let audit = AuditEntry::case_change(
+            actor,
+            "case.submit",
+            &case_id,
+            "",
+            json!({
+                "person": record.person.id.0,
+                "person_added": added.is_some(),
+                "items": case.items.iter().map(|i| i.code.as_str()).collect::<Vec<_>>(),
+            }),
+            now,
+        );
         let commit = CaseCommit {
             case_id: case_id.clone(),
             case: Some(case_row(&case)),
@@ -273,6 +287,7 @@ impl<S: Store> Platform<S> {
                 .unwrap_or_default(),
             allocate_number: true,
             idempotency,
+            audit: vec![audit],
         };
         let committed = self.store.commit(commit).await?;
         let number = committed
@@ -289,7 +304,9 @@ impl<S: Store> Platform<S> {
 
     /// 受理.
     pub async fn accept(&self, a: &IntakeAuthority) -> Result<Arc<Case>, ServiceError> {
-        self.transition(&a.case, &a.actor, None, |c, ctx| c.accept(ctx))
+        let (id, actor) = (&a.case, &a.actor);
+        let audit = |at| AuditEntry::case_change(actor, "case.accept", id, "", json!({}), at);
+        self.transition(id, actor, None, audit, |c, ctx| c.accept(ctx))
             .await
     }
 
@@ -299,7 +316,9 @@ impl<S: Store> Platform<S> {
         a: &IntakeAuthority,
         reason: &str,
     ) -> Result<Arc<Case>, ServiceError> {
-        self.transition(&a.case, &a.actor, None, |c, ctx| c.refuse(ctx, reason))
+        let (id, actor) = (&a.case, &a.actor);
+        let audit = |at| AuditEntry::case_change(actor, "case.refuse", id, reason, json!({}), at);
+        self.transition(id, actor, None, audit, |c, ctx| c.refuse(ctx, reason))
             .await
     }
 
@@ -310,7 +329,12 @@ impl<S: Store> Platform<S> {
         missing: &[String],
         reason: &str,
     ) -> Result<Arc<Case>, ServiceError> {
-        self.transition(&a.case, &a.actor, None, |c, ctx| {
+        let (id, actor) = (&a.case, &a.actor);
+        let audit = |at| {
+            let detail = json!({ "missing": missing.len() });
+            AuditEntry::case_change(actor, "case.request_supplement", id, reason, detail, at)
+        };
+        self.transition(id, actor, None, audit, |c, ctx| {
             c.request_supplement(ctx, missing, reason)
         })
         .await
@@ -351,8 +375,16 @@ impl<S: Store> Platform<S> {
         } else {
             Some(self.merge_answers(id, answers).await?)
         };
-        self.transition(id, actor, form, |c, ctx| c.supplement(ctx, scope.clone()))
-            .await
+        let detail = json!({
+            "scope": scope,
+            "form_version": form.as_ref().map(|f| f.version),
+        });
+        let audit =
+            |at| AuditEntry::case_change(actor, "case.supplement", id, "", detail.clone(), at);
+        self.transition(id, actor, form, audit, |c, ctx| {
+            c.supplement(ctx, scope.clone())
+        })
+        .await
     }
 
     /// A reviewer's decision on the task the authority names.
@@ -361,8 +393,10 @@ impl<S: Store> Platform<S> {
         a: &TaskAuthority,
         decision: Decision,
     ) -> Result<Arc<Case>, ServiceError> {
-        self.transition(&a.case, &a.actor, None, |c, ctx| {
-            c.decide(ctx, &a.task, decision.clone())
+        let (id, actor, task) = (&a.case, &a.actor, a.task.as_str());
+        let audit = |at| AuditEntry::decision(actor, id, task, &decision, at);
+        self.transition(id, actor, None, audit, |c, ctx| {
+            c.decide(ctx, task, decision.clone())
         })
         .await
     }
@@ -373,7 +407,9 @@ impl<S: Store> Platform<S> {
         a: &OwnCaseAuthority,
         reason: &str,
     ) -> Result<Arc<Case>, ServiceError> {
-        self.transition(&a.case, &a.actor, None, |c, ctx| c.withdraw(ctx, reason))
+        let (id, actor) = (&a.case, &a.actor);
+        let audit = |at| AuditEntry::case_change(actor, "case.withdraw", id, reason, json!({}), at);
+        self.transition(id, actor, None, audit, |c, ctx| c.withdraw(ctx, reason))
             .await
     }
 
@@ -503,16 +539,19 @@ impl<S: Store> Platform<S> {
         self.seal_form(id, sealed.version + 1, &merged)
     }
 
-    /// Runs a transition on the cached case, commits its events durably, and keeps the new
-    /// state. A concurrent change elsewhere (conflict) reloads and runs the transition again.
-    async fn transition<F>(
+    /// Runs a transition on the cached case, commits its events durably with the audit entry
+    /// `audit` makes for the instant of the commit, and keeps the new state. A concurrent change
+    /// elsewhere (conflict) reloads and runs the transition again.
+    async fn transition<A, F>(
         &self,
         id: &CaseId,
         actor: &Actor,
         form: Option<SealedForm>,
+        audit: A,
         run: F,
     ) -> Result<Arc<Case>, ServiceError>
     where
+        A: Fn(DateTime<Utc>) -> AuditEntry,
         F: Fn(&Case, &Ctx<'_>) -> Result<Transition, WorkflowError>,
     {
         let slot = self.cache.slot(id);
@@ -555,6 +594,7 @@ impl<S: Store> Platform<S> {
                 registry,
                 allocate_number: false,
                 idempotency: None,
+                audit: vec![audit(now)],
             };
             match self.store.commit(commit).await {
                 Ok(_) => {

@@ -2,9 +2,11 @@
 //!
 //! [`Platform`] holds the catalog, calendar, region tree, clock, personal-data vault and a store;
 //! its methods are the use cases (submit, accept, decide, …, upload and attach material files).
-//! Transaction boundaries live here: every case transition is one [`ports::CaseCommit`].
+//! Transaction boundaries live here: every case transition is one [`ports::CaseCommit`], carrying
+//! its audit entry ([`audit`]).
 
 pub mod agents;
+pub mod audit;
 pub mod auth;
 pub mod authority;
 pub mod cache;
@@ -24,6 +26,7 @@ use std::sync::Arc;
 
 use domain::calendar::WorkingCalendar;
 use domain::region::RegionTree;
+use domain::workflow::Actor;
 
 pub use cases::{CaseView, SubmitRequest, Submitted};
 pub use catalogs::Catalogs;
@@ -33,7 +36,7 @@ pub use files::{FileError, MaterialRef, MediaType, StoredFile, UploadLimits};
 pub use pii::Vault;
 pub use ports::{Store, StoreError};
 
-/// The platform: reference data, the clock, the vault and the store.
+/// The platform: reference data, the clock, the vault, the store and the auditor of reads.
 #[derive(Debug)]
 pub struct Platform<S> {
     pub store: S,
@@ -45,10 +48,13 @@ pub struct Platform<S> {
     pub auth: auth::AuthSettings,
     /// Limits on uploaded files (default: 10 MiB).
     pub upload_limits: UploadLimits,
+    /// Writes read entries in the background; close it at shutdown.
+    pub auditor: audit::Auditor,
     cache: cache::CaseCache,
 }
 
-impl<S> Platform<S> {
+impl<S: Store> Platform<S> {
+    /// Builds the platform and starts its auditor: call inside a tokio runtime.
     pub fn new(
         store: S,
         clock: Arc<dyn Clock>,
@@ -58,6 +64,7 @@ impl<S> Platform<S> {
         vault: Arc<Vault>,
     ) -> Self {
         Self {
+            auditor: audit::Auditor::spawn(store.clone()),
             store,
             clock,
             catalogs,
@@ -76,6 +83,25 @@ impl<S> Platform<S> {
         self
     }
 
+    /// Records that `actor` read `subject` (`case:<id>`, `person:<id>` — see
+    /// [`audit::case_subject`]; record ids only) and why. Waits for room in the auditor rather
+    /// than dropping the entry; fails only once the auditor is closed, and then the caller must
+    /// not show what was read.
+    pub async fn audit_read(
+        &self,
+        actor: &Actor,
+        subject: &str,
+        why: &str,
+    ) -> Result<(), ServiceError> {
+        let entry = audit::AuditEntry::read(actor, subject, why, self.clock.now());
+        self.auditor
+            .record(entry)
+            .await
+            .map_err(|e| ServiceError::Unexpected(e.to_string()))
+    }
+}
+
+impl<S> Platform<S> {
     /// How many cases are held in memory.
     pub fn cached_cases(&self) -> usize {
         self.cache.len()

@@ -9,6 +9,8 @@ use domain::rules::Fact;
 use domain::time::YearMonth;
 use domain::workflow::{CaseId, CaseNumber, Event};
 
+use crate::audit::{AuditEntry, ChainHead, Checkpoint, SealedEntry};
+
 /// A storage failure. `Conflict` means someone else changed the case first: reload and retry.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -113,6 +115,9 @@ pub struct CaseCommit {
     /// For a submission with an `Idempotency-Key`: recorded in the same transaction, so two
     /// retries racing each other cannot both create a case.
     pub idempotency: Option<IdempotencyRecord>,
+    /// The audit entries of this submission or decision (who did it and why), appended in the
+    /// same transaction: the decision exists only with its audit entry.
+    pub audit: Vec<AuditEntry>,
 }
 
 /// A submission's idempotency key.
@@ -298,6 +303,36 @@ pub trait FileStore: Send + Sync {
     ) -> impl Future<Output = Result<Vec<(MaterialRow, FileMeta)>, StoreError>> + Send;
 }
 
+/// The audit log (ADR 0005): appended unsealed by many writers at once; chained with SM3 by a
+/// sealer, one at a time across every instance, shortly after.
+pub trait AuditStore: Send + Sync {
+    /// Appends entries, unsealed, in one transaction; durable when it returns.
+    fn append_audit(
+        &self,
+        entries: &[AuditEntry],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Seals every entry appended before the call into the chain, records the head outside the
+    /// database when it advanced, and returns the head.
+    fn seal_audit(&self) -> impl Future<Output = Result<Option<ChainHead>, StoreError>> + Send;
+
+    /// The newest sealed entry.
+    fn audit_head(&self) -> impl Future<Output = Result<Option<ChainHead>, StoreError>> + Send;
+
+    /// Sealed entries with `seq > after`, in `seq` order, at most `limit`.
+    fn audit_entries(
+        &self,
+        after: i64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<SealedEntry>, StoreError>> + Send;
+
+    /// Every head recorded outside the database, as written; `None` when this store has no
+    /// checkpoint file.
+    fn audit_checkpoints(
+        &self,
+    ) -> impl Future<Output = Result<Option<Vec<Checkpoint>>, StoreError>> + Send;
+}
+
 /// Liveness of the storage itself.
 pub trait Health: Send + Sync {
     /// Is the database reachable?
@@ -322,6 +357,7 @@ pub trait Store:
     + crate::authority::ScopeStore
     + crate::inbox::InboxStore
     + FileStore
+    + AuditStore
     + Health
     + Clone
     + 'static
@@ -336,6 +372,7 @@ impl<
         + crate::authority::ScopeStore
         + crate::inbox::InboxStore
         + FileStore
+        + AuditStore
         + Health
         + Clone
         + 'static,

@@ -43,6 +43,9 @@ pub enum Synchronous {
     Normal,
 }
 
+/// The audit checkpoint file's name in the data directory.
+pub const AUDIT_CHECKPOINTS: &str = "audit-checkpoints.log";
+
 /// How to connect.
 #[derive(Debug, Clone)]
 pub struct DbOptions {
@@ -51,16 +54,20 @@ pub struct DbOptions {
     /// Route case commits through one writer that group-commits them.
     pub group_commit: bool,
     pub synchronous: Synchronous,
+    /// The file the audit sealer appends the chain's head to, outside the database (ADR 0005);
+    /// `None`: no checkpoints, so cutting off the newest entries cannot be caught.
+    pub audit_checkpoints: Option<std::path::PathBuf>,
 }
 
 impl DbOptions {
-    /// An embedded SQLite file (created if missing).
+    /// An embedded SQLite file (created if missing), with the audit checkpoints beside it.
     pub fn sqlite_file(path: &std::path::Path) -> Self {
         Self {
             url: format!("sqlite://{}?mode=rwc", path.display()),
             max_connections: 8,
             group_commit: true,
             synchronous: Synchronous::Full,
+            audit_checkpoints: Some(path.with_file_name(AUDIT_CHECKPOINTS)),
         }
     }
 
@@ -74,12 +81,14 @@ impl DbOptions {
         (!path.is_empty() && !path.contains(":memory:")).then(|| std::path::PathBuf::from(path))
     }
 
+    /// A PostgreSQL database; set `audit_checkpoints` to a file on this instance's disk.
     pub fn postgres(url: &str) -> Self {
         Self {
             url: url.to_owned(),
             max_connections: 8,
             group_commit: true,
             synchronous: Synchronous::Full,
+            audit_checkpoints: None,
         }
     }
 }

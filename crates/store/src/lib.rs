@@ -6,7 +6,11 @@
 //! Writes of cases go through [`writer`]: either straight to a pool connection, one transaction
 //! per commit, or through a single writer that group-commits many acknowledged commits in one
 //! durable transaction (docs/adr/0002-group-commit.md).
+//!
+//! The audit log ([`service::ports::AuditStore`]) is appended by requests and inside case
+//! commits, and chained by a background sealer started by [`Db::open`] (docs/adr/0005-audit-chain.md).
 
+mod audit;
 mod auth;
 mod cases;
 mod connect;
@@ -27,7 +31,7 @@ use service::ports::StoreError;
 use sqlx::AnyPool;
 use tokio::sync::mpsc;
 
-pub use connect::{DbOptions, Engine, Synchronous};
+pub use connect::{AUDIT_CHECKPOINTS, DbOptions, Engine, Synchronous};
 
 /// The store: a connection pool, the vault that seals personal data, and the case writer.
 #[derive(Clone, Debug)]
@@ -41,10 +45,12 @@ struct Inner {
     engine: Engine,
     vault: Arc<Vault>,
     writer: Option<mpsc::Sender<writer::Job>>,
+    sealer: Arc<audit::Sealer>,
 }
 
 impl Db {
-    /// Connects, runs the migrations, and starts the group-commit writer if asked.
+    /// Connects, runs the migrations, starts the group-commit writer if asked, and starts the
+    /// audit sealer (on the current tokio runtime).
     pub async fn open(options: &DbOptions, vault: Arc<Vault>) -> Result<Db, StoreError> {
         let (pool, engine) = connect::pool(options).await?;
         connect::migrate(&pool, engine).await?;
@@ -55,12 +61,19 @@ impl Db {
             }
             (true, _, _) => Some(writer::spawn(pool.clone(), engine)),
         };
+        let sealer = Arc::new(audit::Sealer::new(
+            pool.clone(),
+            engine,
+            options.audit_checkpoints.clone(),
+        ));
+        audit::spawn_sealer(Arc::downgrade(&sealer));
         Ok(Db {
             inner: Arc::new(Inner {
                 pool,
                 engine,
                 vault,
                 writer,
+                sealer,
             }),
         })
     }
@@ -81,8 +94,12 @@ impl Db {
             .is_ok()
     }
 
-    /// Closes the pool (the writer finishes what it holds first).
+    /// Seals the audit entries written so far, then closes the pool (the writer finishes what
+    /// it holds first).
     pub async fn close(&self) {
+        if let Err(e) = self.inner.sealer.seal().await {
+            tracing::warn!(error = %e, "audit entries left unsealed at close");
+        }
         self.inner.pool.close().await;
     }
 }

@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 use service::Vault;
 use service::ports::{CaseCommit, RegistryWrite, StoreError};
 
+use crate::audit::{PreparedAudit, prepare_entry};
 use crate::registry;
 use crate::sql::Val;
 
@@ -44,6 +45,8 @@ pub(crate) struct Prepared {
     pub registry: Vec<RegistryStmt>,
     /// An `idempotency_keys` row (5 columns).
     pub idempotency: Option<Vec<Val>>,
+    /// Audit entries, written in the same transaction.
+    pub audit: Vec<PreparedAudit>,
 }
 
 pub(crate) const CASE_COLUMNS: &str = "id, number, unit, township, region_path, applicant, channel, status, \
@@ -161,6 +164,7 @@ pub(crate) fn prepare(vault: &Vault, commit: CaseCommit) -> Result<Prepared, Sto
             Val::time(k.created_at),
         ]
     });
+    let audit = commit.audit.into_iter().map(prepare_entry).collect();
     Ok(Prepared {
         idempotency,
         new_number,
@@ -170,6 +174,7 @@ pub(crate) fn prepare(vault: &Vault, commit: CaseCommit) -> Result<Prepared, Sto
         tasks,
         form,
         registry,
+        audit,
     })
 }
 

@@ -8,6 +8,11 @@
 //! the WAL is synced by then). A failed batch is retried commit by commit, so one conflicting
 //! commit never fails the others. Checkpoints run on a second connection so the writer does not
 //! pay for them.
+//!
+//! The writer's transaction holds SQLite's write lock, which is also what sealing the audit chain
+//! needs: so the writer links its commits' audit entries into the chain as it inserts them (the
+//! entries' digests were computed by the callers), and the sealer only has the rows others
+//! appended left to do (ADR 0005).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -18,6 +23,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params_from_i
 use service::ports::{Committed, StoreError};
 use tokio::sync::mpsc;
 
+use crate::audit::{AUDIT_HEAD, AUDIT_INSERT_SEALED, PreparedAudit};
 use crate::connect::Synchronous;
 use crate::prepare::IDEMPOTENCY_INSERT;
 use crate::prepare::{
@@ -136,12 +142,65 @@ fn write_batch(conn: &mut Connection, commits: &[&Prepared]) -> Result<Vec<Commi
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(error)?;
+    let mut chain = chain_head(&tx)?;
     let mut out = Vec::with_capacity(commits.len());
     for c in commits {
-        out.push(write_one(&tx, c)?);
+        out.push(write_one(&tx, c, &mut chain)?);
     }
     tx.commit().map_err(error)?;
     Ok(out)
+}
+
+/// The head of the audit chain as this transaction sees it; it cannot move before the commit.
+struct Chain {
+    seq: i64,
+    hash: String,
+}
+
+fn chain_head(tx: &rusqlite::Transaction<'_>) -> Result<Chain, StoreError> {
+    let head: Option<(i64, Option<String>)> = tx
+        .prepare_cached(AUDIT_HEAD)
+        .map_err(error)?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()
+        .map_err(error)?;
+    Ok(match head {
+        Some((seq, hash)) => Chain {
+            seq,
+            hash: hash.unwrap_or_default(),
+        },
+        None => Chain {
+            seq: 0,
+            hash: service::audit::GENESIS.to_owned(),
+        },
+    })
+}
+
+/// Inserts an audit entry linked to the head, which it becomes.
+fn append_sealed(
+    tx: &rusqlite::Transaction<'_>,
+    a: &PreparedAudit,
+    chain: &mut Chain,
+) -> Result<(), StoreError> {
+    let seq = chain.seq + 1;
+    let hash = service::audit::link_hash(&chain.hash, seq, &a.digest);
+    let e = &a.entry;
+    tx.prepare_cached(AUDIT_INSERT_SEALED)
+        .map_err(error)?
+        .execute(rusqlite::params![
+            e.at.timestamp_micros(),
+            e.actor,
+            e.action,
+            e.subject,
+            e.reason,
+            e.detail,
+            seq,
+            chain.hash,
+            hash
+        ])
+        .map_err(error)?;
+    *chain = Chain { seq, hash };
+    Ok(())
 }
 
 fn exec(tx: &rusqlite::Transaction<'_>, sql: &str, values: &[Val]) -> Result<(), StoreError> {
@@ -151,7 +210,11 @@ fn exec(tx: &rusqlite::Transaction<'_>, sql: &str, values: &[Val]) -> Result<(),
     Ok(())
 }
 
-fn write_one(tx: &rusqlite::Transaction<'_>, c: &Prepared) -> Result<Committed, StoreError> {
+fn write_one(
+    tx: &rusqlite::Transaction<'_>,
+    c: &Prepared,
+    chain: &mut Chain,
+) -> Result<Committed, StoreError> {
     let mut number = None;
     if let Some((unit, day)) = &c.new_number {
         let mut stmt = tx.prepare_cached(NUMBER_BUMP).map_err(error)?;
@@ -182,6 +245,9 @@ fn write_one(tx: &rusqlite::Transaction<'_>, c: &Prepared) -> Result<Committed, 
     }
     if let Some(k) = &c.idempotency {
         exec(tx, IDEMPOTENCY_INSERT, k)?;
+    }
+    for a in &c.audit {
+        append_sealed(tx, a, chain)?;
     }
     for r in &c.registry {
         match r {

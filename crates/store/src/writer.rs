@@ -106,6 +106,7 @@ pub(crate) async fn write(
     let mut events = Vec::new();
     let mut forms = Vec::new();
     let mut keys = Vec::new();
+    let mut audit = Vec::new();
     for c in commits {
         if let Some(row) = &c.case_row {
             let mut row = row.clone();
@@ -122,6 +123,7 @@ pub(crate) async fn write(
         events.push(c.events.clone());
         forms.extend(c.form.iter().cloned());
         keys.extend(c.idempotency.iter().cloned());
+        audit.extend(c.audit.iter().map(|a| crate::audit::audit_row(&a.entry)));
     }
     let case_head = format!(
         "INSERT INTO cases ({}) VALUES ",
@@ -174,6 +176,15 @@ pub(crate) async fn write(
         "",
         5,
         keys,
+    )
+    .await?;
+    run_rows(
+        &mut tx,
+        engine,
+        crate::audit::AUDIT_INSERT_HEAD,
+        "",
+        crate::audit::AUDIT_COLUMNS,
+        audit,
     )
     .await?;
     for c in commits {

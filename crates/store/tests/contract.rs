@@ -354,6 +354,7 @@ async fn a_refused_commit_writes_nothing() {
             registry: vec![],
             allocate_number: true,
             idempotency: None,
+            audit: vec![],
         };
         assert!(
             matches!(db.commit(commit).await, Err(StoreError::Conflict)),

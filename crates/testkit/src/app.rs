@@ -29,6 +29,7 @@ pub struct TestApp {
     /// Every (method, matched route) the router served.
     pub served: Arc<Mutex<BTreeSet<(String, String)>>>,
     dir: Option<std::path::PathBuf>,
+    checkpoints: std::path::PathBuf,
     pg: Option<(String, String)>,
     server: tokio::task::JoinHandle<()>,
 }
@@ -36,6 +37,7 @@ pub struct TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.server.abort();
+        let _ = std::fs::remove_file(&self.checkpoints);
         if let Some(dir) = &self.dir {
             let _ = std::fs::remove_dir_all(dir);
         }
@@ -160,11 +162,13 @@ pub async fn spawn_app(engine: TestEngine, today: &str) -> TestApp {
             (format!("{base}/{name}"), None, Some((admin, name)))
         }
     };
+    let checkpoints = std::env::temp_dir().join(format!("yjs-app-{}.checkpoints", random_name()));
     let options = DbOptions {
         url,
         max_connections: 8,
         group_commit: true,
         synchronous: Synchronous::Full,
+        audit_checkpoints: Some(checkpoints.clone()),
     };
     let db = Db::open(&options, Arc::new(crate::vault()))
         .await
@@ -234,6 +238,7 @@ pub async fn spawn_app(engine: TestEngine, today: &str) -> TestApp {
         client: reqwest::Client::new(),
         served,
         dir,
+        checkpoints,
         pg,
         server,
     }

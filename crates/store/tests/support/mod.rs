@@ -10,11 +10,12 @@ use sqlx::Connection;
 use store::{Db, DbOptions, Engine, Synchronous};
 use testkit::FakeClock;
 
-/// A fresh, empty, migrated database on one engine.
+/// A fresh, empty, migrated database on one engine, with a temporary directory for its files
+/// (the SQLite database, the audit checkpoint file).
 pub struct TestDb {
     pub engine: Engine,
     pub url: String,
-    pub dir: Option<tempdir::TempDir>,
+    pub dir: tempdir::TempDir,
     admin_url: Option<String>,
     name: Option<String>,
 }
@@ -50,7 +51,13 @@ impl TestDb {
             max_connections,
             group_commit,
             synchronous: Synchronous::Full,
+            audit_checkpoints: Some(self.checkpoint_file()),
         }
+    }
+
+    /// The audit checkpoint file every instance of this database writes to.
+    pub fn checkpoint_file(&self) -> std::path::PathBuf {
+        self.dir.0.join(store::AUDIT_CHECKPOINTS)
     }
 
     pub async fn open(&self, group_commit: bool, max_connections: u32) -> Db {
@@ -63,7 +70,7 @@ impl TestDb {
     }
 
     pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
-        self.dir.as_ref().map(|d| d.0.join("test.db"))
+        (self.engine == Engine::Sqlite).then(|| self.dir.0.join("test.db"))
     }
 
     pub async fn drop_db(self) {
@@ -86,7 +93,7 @@ fn sqlite() -> TestDb {
     TestDb {
         engine: Engine::Sqlite,
         url,
-        dir: Some(dir),
+        dir,
         admin_url: None,
         name: None,
     }
@@ -107,7 +114,7 @@ async fn postgres(admin: &str) -> TestDb {
     TestDb {
         engine: Engine::Postgres,
         url,
-        dir: None,
+        dir: tempdir::TempDir::new(),
         admin_url: Some(admin.to_owned()),
         name: Some(name),
     }
