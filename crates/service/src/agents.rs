@@ -137,7 +137,20 @@ impl<S: Store> Platform<S> {
             proof_file: request.proof_file.trim().to_owned(),
             recorded_by: actor_ref(&principal.actor()),
         };
-        self.store.put_agent_link(&link, self.clock.now()).await?;
+        let now = self.clock.now();
+        let audit = crate::audit::AuditEntry {
+            at: now,
+            actor: crate::audit::actor_key(&principal.actor()),
+            action: "agent.link".to_owned(),
+            subject: crate::audit::person_subject(&record.person.id),
+            reason: relationship.label().to_owned(),
+            detail: serde_json::json!({
+                "relationship": relationship.key(),
+                "proof_file": link.proof_file,
+            })
+            .to_string(),
+        };
+        self.store.put_agent_link(&link, now, &audit).await?;
         tracing::info!(
             relationship = relationship.key(),
             "agent relationship recorded"

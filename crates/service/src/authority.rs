@@ -110,11 +110,13 @@ pub trait ScopeStore: Send + Sync {
         department: &str,
         scope: &Scope,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
-    /// Records a guardian or agent relationship (idempotent for the same pair).
+    /// Records a guardian or agent relationship (idempotent for the same pair) with its audit
+    /// entry, in one transaction.
     fn put_agent_link(
         &self,
         link: &crate::agents::AgentLink,
         at: chrono::DateTime<chrono::Utc>,
+        audit: &crate::audit::AuditEntry,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Is the id-index holder a recorded guardian or agent of the person?
     fn is_agent_of(

@@ -110,6 +110,14 @@ impl<S: Store> Platform<S> {
                 )
             }
         };
+        if let Some(r) = &record {
+            self.audit_read(
+                &p.actor(),
+                &crate::audit::person_subject(&r.person.id),
+                "预审",
+            )
+            .await?;
+        }
         let today = shanghai_date(self.clock.now());
         let facts = match &record {
             Some(r) => {

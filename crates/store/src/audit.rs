@@ -60,7 +60,7 @@ pub(crate) fn prepare_entry(entry: AuditEntry) -> PreparedAudit {
 
 /// PostgreSQL text cannot hold NUL, so a NUL becomes U+FFFD before the row is written (and is
 /// hashed as stored).
-fn clean(e: AuditEntry) -> AuditEntry {
+pub(crate) fn clean(e: AuditEntry) -> AuditEntry {
     let clean = |s: String| {
         if s.contains('\0') {
             s.replace('\0', "\u{FFFD}")

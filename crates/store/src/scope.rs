@@ -123,8 +123,20 @@ impl ScopeStore for Db {
         &self,
         link: &service::agents::AgentLink,
         at: chrono::DateTime<chrono::Utc>,
+        audit: &service::audit::AuditEntry,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
+        crate::sql::bind_all(
+            query(format!(
+                "{}{}",
+                crate::audit::AUDIT_INSERT_HEAD,
+                "($1, $2, $3, $4, $5, $6)"
+            )),
+            crate::audit::audit_row(&crate::audit::clean(audit.clone())),
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
         bind_all(
             query(
                 "INSERT INTO agent_links (agent_index, person_id, relationship, proof, recorded_by, recorded_at) \

@@ -8,6 +8,7 @@
     reason = "tests fail loudly"
 )]
 
+mod audit;
 mod bad_input;
 mod idempotency;
 mod inbox;

@@ -18,9 +18,18 @@ use crate::AppState;
 use crate::error::{ErrorEnvelope, WebError};
 use crate::session::Caller;
 
-async fn view(state: &AppState, caller: &Caller, id: &CaseId) -> Result<CaseDto, WebError> {
+/// A case as the caller may see it. Every read is audited (who, which case, why) before anything
+/// is shown; if the audit log cannot take the entry, nothing is shown.
+pub(super) async fn view(
+    state: &AppState,
+    caller: &Caller,
+    id: &CaseId,
+    why: &str,
+) -> Result<CaseDto, WebError> {
     let p = &state.platform;
     let read = p.authorize_read(caller.principal(), id).await?;
+    p.audit_read(&read.actor, &service::audit::case_subject(id), why)
+        .await?;
     let v = p.case(id).await?;
     let form = p.form(&read).await.ok();
     let catalog = p.catalogs.get(&p.store, &v.case.catalog_version).await?;
@@ -46,7 +55,9 @@ pub async fn get_case(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<axum::Json<CaseDto>, WebError> {
-    Ok(axum::Json(view(&state, &caller, &CaseId(id)).await?))
+    Ok(axum::Json(
+        view(&state, &caller, &CaseId(id), "查看办件").await?,
+    ))
 }
 
 /// Looking a case up by its number.
@@ -76,7 +87,9 @@ pub async fn find(
         .store_case_id(&number)
         .await?
         .ok_or_else(WebError::not_found)?;
-    Ok(axum::Json(view(&state, &caller, &id).await?))
+    Ok(axum::Json(
+        view(&state, &caller, &id, "按编号查询办件").await?,
+    ))
 }
 
 /// The window's decision at intake.
@@ -123,7 +136,7 @@ pub async fn acceptance(
                 .await?
         }
     };
-    Ok(axum::Json(view(&state, &caller, &id).await?))
+    Ok(axum::Json(view(&state, &caller, &id, "受理后查看").await?))
 }
 
 /// A supplement: what it answers (the whole case, or one returned item) and corrected or added
@@ -168,7 +181,7 @@ pub async fn supplement(
             p.supplement_at_window(&a, scope, body.answers).await?
         }
     };
-    Ok(axum::Json(view(&state, &caller, &id).await?))
+    Ok(axum::Json(view(&state, &caller, &id, "补正后查看").await?))
 }
 
 /// Withdrawal.
@@ -194,5 +207,5 @@ pub async fn withdrawal(
         .authorize_own_case(caller.principal(), &id)
         .await?;
     state.platform.withdraw(&a, &body.reason).await?;
-    Ok(axum::Json(view(&state, &caller, &id).await?))
+    Ok(axum::Json(view(&state, &caller, &id, "撤回后查看").await?))
 }

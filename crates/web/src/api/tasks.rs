@@ -179,19 +179,7 @@ pub async fn decide(
     let a = p.authorize_task(caller.principal(), &id).await?;
     let case: CaseId = a.case().clone();
     p.decide(&a, decision).await?;
-    let v = p.case(&case).await?;
-    let read = p.authorize_read(caller.principal(), &case).await?;
-    let form = p.form(&read).await.ok();
-    let catalog = p.catalogs.get(&p.store, &v.case.catalog_version).await?;
-    let today = domain::time::shanghai_date(p.clock.now());
-    Ok(axum::Json(super::dto::case(
-        &v.case,
-        &catalog,
-        &p.calendar,
-        &p.regions,
-        today,
-        form.as_ref()
-            .map(|f| super::dto::applicant(f, read.visibility)),
-        &v.timeline,
-    )))
+    Ok(axum::Json(
+        super::cases::view(&state, &caller, &case, "审核决定后查看").await?,
+    ))
 }
