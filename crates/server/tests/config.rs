@@ -226,3 +226,28 @@ fn the_example_configuration_is_valid() {
     assert!(out.status.success(), "{}", text(&out));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn demo_mode_refuses_new_keys_for_an_existing_database() {
+    let dir = temp_dir("lost-keys");
+    let config = write_config(&dir, "");
+    let run = |args: &[&str]| {
+        bin(&dir)
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert!(run(&["demo", "seed", "--persons", "5"]).status.success());
+    std::fs::remove_file(dir.join("data/keys/data-key.txt")).unwrap();
+    let out = run(&["demo", "seed", "--persons", "5"]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("密钥文件缺失"), "{}", text(&out));
+    assert!(
+        !dir.join("data/keys/data-key.txt").exists(),
+        "no new key was made"
+    );
+    let _ = std::fs::remove_file(dir.join("data/yijianshi.db"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
