@@ -8,15 +8,20 @@
 // the page for assertions only (it must not change the page).
 // Exits 1 if any journey failed, 2 on a setup error.
 
+import fs from 'node:fs';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import {
   SHOTS_DIR, baseUrl, launchBrowser, newContext, versions, urlFor, guardOrigins, openPage,
-  installPageHelpers, checkSkipLink, tabAndInspect, login, ensureShotsDir, color, slug,
+  installPageHelpers, checkSkipLink, tabAndInspect, login, ensureShotsDir, color, slug, idNumber, AXE_TAGS,
 } from './lib.mjs';
+
+const AXE_SRC = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 // ------------------------------------------------------------- journeys ---
 // Add a journey as { name, description, path, login?, run(t) }.
-// t = { kb, read, focused, expect, step, base, goto }.
+// t = { kb, read, focused, expect, step, base, goto, axe }: axe() checks the page as it is now
+// (for states a11y.mjs cannot reach by URL: error summaries, later steps of a form).
 
 const journeys = [
   {
@@ -46,6 +51,78 @@ const journeys = [
         const f = await kb.tab();
         expect(f.inMain || f.afterMain || f.body, `next Tab went back before <main>, to ${f.desc}`);
         return f.body ? 'no focusable element after <main> (focus left the page)' : `focus on ${f.desc}`;
+      });
+    },
+  },
+  {
+    name: 'citizen-login',
+    description: '群众登录：只用键盘输入身份证号码（先输错一次看错误提示）、获取验证码、登录、退出',
+    path: '/login',
+    async run({ kb, read, focused, expect, step, axe }) {
+      const id = idNumber('321302', '19800501', 125);
+      await step('Tab to the ID number field and type a number with a wrong check digit', async () => {
+        const f = await kb.tabTo('居民身份证号码');
+        expect(f.tag === 'input', `focus on ${f.desc}`);
+        await kb.type(id.slice(0, 17) + (id.endsWith('1') ? '2' : '1'));
+        return f.desc;
+      });
+      await step('Enter submits; the error summary takes focus and links to the field', async () => {
+        await kb.submit();
+        const title = await read(() => document.title);
+        expect(title.startsWith('错误：'), `title is "${title}"`);
+        const f = await focused();
+        expect(f.desc.includes('error-summary'), `focus on ${f.desc}, not the error summary`);
+        return title;
+      });
+      await step('the page with the error passes axe', axe);
+      await step('Tab to the link in the summary, Enter moves to the field; correct it', async () => {
+        await kb.tabTo('校验');
+        await kb.press('Enter');
+        const f = await focused();
+        expect(f.tag === 'input', `focus on ${f.desc}`);
+        await kb.press('Control+A');
+        await kb.type(id);
+        await kb.submit();
+        const h1 = await read(() => document.querySelector('h1')?.innerText ?? '');
+        expect(h1.includes('验证码'), `h1 is "${h1}"`);
+        return h1;
+      });
+      await step('the code page passes axe', axe);
+      await step('the demo shows the code; type it into the code field and log in', async () => {
+        const code = await read(() => document.querySelector('.code-shown')?.innerText.trim() ?? '');
+        expect(/^\d{6}$/.test(code), `code shown: "${code}"`);
+        await kb.tabTo('验证码');
+        await kb.type(code);
+        await kb.submit();
+        const h1 = await read(() => document.querySelector('h1')?.innerText ?? '');
+        expect(h1.includes('已登录'), `h1 is "${h1}"`);
+        return h1;
+      });
+      await step('Tab to 退出登录 and press Enter: logged out', async () => {
+        await kb.tabTo('退出登录');
+        await kb.submit();
+        const text = await read(() => document.querySelector('main')?.innerText ?? '');
+        expect(text.includes('您已安全退出'), 'no logged-out notice');
+        return 'logged out';
+      });
+    },
+  },
+  {
+    name: 'staff-login',
+    description: '工作人员登录：只用键盘输入用户名和密码并登录',
+    path: '/staff/login',
+    async run({ kb, read, expect, step }) {
+      await step('type the username and the password, Enter logs in', async () => {
+        await kb.tabTo('用户名');
+        await kb.type('window.321302');
+        await kb.tabTo('密码');
+        await kb.type('yjs-demo-2026');
+        await kb.submit();
+        const h1 = await read(() => document.querySelector('h1')?.innerText ?? '');
+        expect(h1.includes('已登录'), `h1 is "${h1}"`);
+        const main = await read(() => document.querySelector('main')?.innerText ?? '');
+        expect(main.includes('综合窗口受理员'), 'the role is shown');
+        return h1;
       });
     },
   },
@@ -142,7 +219,16 @@ async function runJourney(browser, base, j) {
   let ok = true;
   try {
     await goto(j.path);
-    await j.run({ kb, read, focused, expect, step, base, goto });
+    const axe = async () => {
+      await page.evaluate(AXE_SRC);
+      const r = await page.evaluate(async (tags) => window.axe.run(document, {
+        runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'],
+      }), AXE_TAGS);
+      const bad = r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+      expect(bad.length === 0, `axe: ${bad.map((v) => `${v.id} (${v.impact}): ${v.help}`).join('; ')}`);
+      return `axe: ${r.violations.length} violation(s), none serious`;
+    };
+    await j.run({ kb, read, focused, expect, step, base, goto, axe });
   } catch (e) {
     ok = false;
     if (!(e instanceof JourneyFailure) && n === 0) console.log(color.red(`    FAIL ${e.message.split('\n')[0]}`));

@@ -126,14 +126,38 @@ export function urlFor(base, pagePath, mode) {
   return u.href;
 }
 
+/** A valid 18-digit 居民身份证号码 (GB 11643 check digit) for a county, birth date and sequence. */
+export function idNumber(county = '321302', birth = '19800501', seq = 123) {
+  const body = `${county}${birth}${String(seq).padStart(3, '0')}`;
+  const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+  const sum = [...body].reduce((acc, d, i) => acc + Number(d) * weights[i], 0);
+  return body + '10X98765432'[sum % 11];
+}
+
 /**
- * Placeholder for per-role login. Pages with "login" are loaded anonymously for
- * now; when the server has a login stub, implement it here (set the session
- * cookie on `context`) and both scripts pick it up.
+ * Logs the browser context in, so its pages carry the session cookie:
+ *   "citizen"            — a citizen, through the one-time code the demo shows;
+ *   "staff:<username>"   — a demo staff account (password `yjs-demo-2026`).
+ * The server must run in demo mode.
  */
-export async function login(_context, _base, role) {
+export async function login(context, base, role) {
   if (!role) return { ok: true };
-  return { ok: false, note: `login "${role}" is not implemented yet; page loaded anonymously` };
+  const req = context.request;
+  const form = (o) => ({ form: o, maxRedirects: 0 });
+  if (role === 'citizen') {
+    const id = idNumber('321302', '19800501', 123);
+    const page = await req.post(`${base}/login/code`, form({ id_number: id }));
+    const code = (/class="code-shown">(\d{6})</.exec(await page.text()) || [])[1];
+    if (!code) return { ok: false, note: `login "${role}": no demo code on the page (HTTP ${page.status()})` };
+    const r = await req.post(`${base}/login`, form({ id_number: id, code }));
+    return r.status() === 303 ? { ok: true } : { ok: false, note: `login "${role}": HTTP ${r.status()}` };
+  }
+  if (role.startsWith('staff:')) {
+    const username = role.slice('staff:'.length);
+    const r = await req.post(`${base}/staff/login`, form({ username, password: 'yjs-demo-2026' }));
+    return r.status() === 303 ? { ok: true } : { ok: false, note: `login "${role}": HTTP ${r.status()}` };
+  }
+  return { ok: false, note: `login "${role}" is not a known role (use "citizen" or "staff:<username>")` };
 }
 
 /**

@@ -5,6 +5,7 @@ mod api;
 mod error;
 mod health;
 mod layout;
+mod login;
 pub mod metrics;
 mod session;
 mod status;
@@ -42,6 +43,17 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::render))
         .route("/", get(status::page))
+        .route(
+            "/login",
+            get(login::citizen_page).post(login::citizen_login),
+        )
+        .route("/login/code", axum::routing::post(login::request_code))
+        .route(
+            "/staff/login",
+            get(login::staff_login_page).post(login::staff_login),
+        )
+        .route("/account", get(login::account))
+        .route("/logout", axum::routing::post(login::logout))
         .route("/static/site.css", get(layout::stylesheet))
         .route(
             "/api/openapi.json",

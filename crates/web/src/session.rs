@@ -15,6 +15,17 @@ use crate::error::WebError;
 /// The session cookie's name.
 pub const COOKIE: &str = "yjs_session";
 
+/// The session cookie: HttpOnly, SameSite=Strict, `Secure` when configured (always in
+/// production), for the whole site.
+pub fn cookie(state: &AppState, token: &str) -> axum_extra::extract::cookie::Cookie<'static> {
+    axum_extra::extract::cookie::Cookie::build((COOKIE, token.to_owned()))
+        .http_only(true)
+        .secure(state.secure_cookies)
+        .same_site(axum_extra::extract::cookie::SameSite::Strict)
+        .path("/")
+        .build()
+}
+
 /// A logged-in caller.
 #[derive(Debug, Clone)]
 pub struct Caller {

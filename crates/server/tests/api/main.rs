@@ -14,6 +14,7 @@ mod idempotency;
 mod inbox;
 mod matrix;
 mod operations;
+mod pages;
 mod privacy;
 mod stories;
 mod support;

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
-use axum_extra::extract::cookie::{Cookie, SameSite};
+use axum_extra::extract::cookie::Cookie;
 use serde::{Deserialize, Serialize};
 use service::auth::{Principal, Session};
 use utoipa::ToSchema;
@@ -59,12 +59,7 @@ fn with_cookie(
     status: StatusCode,
     body: SessionDto,
 ) -> Response {
-    let cookie = Cookie::build((COOKIE, token.to_owned()))
-        .http_only(true)
-        .secure(state.secure_cookies)
-        .same_site(SameSite::Strict)
-        .path("/")
-        .build();
+    let cookie = crate::session::cookie(state, token);
     (status, jar.add(cookie), axum::Json(body)).into_response()
 }
 
