@@ -37,6 +37,10 @@ pub(crate) const AUDIT_HEAD: &str =
 
 /// How often the background sealer looks for pending entries.
 const SEAL_EVERY: Duration = Duration::from_millis(200);
+/// How often, at most, the background sealer appends the head to the checkpoint file (each
+/// append is a sync; on a busy disk syncs delay one another, so fewer keep commits prompt).
+/// Sealing on demand and at close always records the head.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 /// Entries chained per transaction: the write lock is held only this long.
 const SEAL_ROUND: usize = 1_024;
 /// The PostgreSQL advisory lock key that makes sealing one-at-a-time across instances.
@@ -90,14 +94,23 @@ pub(crate) fn audit_row(e: &AuditEntry) -> Vec<Val> {
     ]
 }
 
+/// Whether a seal must record the head now or may leave it to a later one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pace {
+    /// On demand and at close.
+    Now,
+    /// The background sealer's ticks.
+    Background,
+}
+
 /// Chains pending entries; one seal at a time in this process.
 #[derive(Debug)]
 pub(crate) struct Sealer {
     pool: sqlx::AnyPool,
     engine: Engine,
     checkpoints: Option<PathBuf>,
-    /// Held for a whole seal; holds the seq of the last head written to the checkpoint file.
-    state: tokio::sync::Mutex<Option<i64>>,
+    /// Held for a whole seal; the last head written to the checkpoint file (its seq and when).
+    state: tokio::sync::Mutex<Option<(i64, tokio::time::Instant)>>,
 }
 
 impl Sealer {
@@ -111,8 +124,9 @@ impl Sealer {
     }
 
     /// Seals everything pending, then records the head in the checkpoint file if it is past the
-    /// last head recorded by this process (whoever sealed it).
-    pub(crate) async fn seal(&self) -> Result<Option<ChainHead>, StoreError> {
+    /// last head recorded by this process (whoever sealed it) — unless `Pace::Background` and the
+    /// last record is younger than [`CHECKPOINT_EVERY`].
+    pub(crate) async fn seal(&self, pace: Pace) -> Result<Option<ChainHead>, StoreError> {
         let mut recorded = self.state.lock().await;
         let head = loop {
             let (head, sealed) = self.round().await?;
@@ -120,11 +134,12 @@ impl Sealer {
                 break head;
             }
         };
+        let due = |at: tokio::time::Instant| pace == Pace::Now || at.elapsed() >= CHECKPOINT_EVERY;
         if let (Some(h), Some(path)) = (&head, &self.checkpoints)
-            && recorded.is_none_or(|seq| h.seq > seq)
+            && recorded.is_none_or(|(seq, at)| h.seq > seq && due(at))
         {
             append_checkpoint(path.clone(), h.clone()).await?;
-            *recorded = Some(h.seq);
+            *recorded = Some((h.seq, tokio::time::Instant::now()));
         }
         Ok(head)
     }
@@ -211,7 +226,7 @@ pub(crate) fn spawn_sealer(sealer: Weak<Sealer>) {
             let Some(sealer) = sealer.upgrade() else {
                 break;
             };
-            match sealer.seal().await {
+            match sealer.seal(Pace::Background).await {
                 Ok(_) if failing => {
                     failing = false;
                     tracing::info!("audit sealing works again");
@@ -350,7 +365,7 @@ impl AuditStore for Db {
     }
 
     async fn seal_audit(&self) -> Result<Option<ChainHead>, StoreError> {
-        self.inner.sealer.seal().await
+        self.inner.sealer.seal(Pace::Now).await
     }
 
     async fn audit_head(&self) -> Result<Option<ChainHead>, StoreError> {

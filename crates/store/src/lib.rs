@@ -97,7 +97,7 @@ impl Db {
     /// Seals the audit entries written so far, then closes the pool (the writer finishes what
     /// it holds first).
     pub async fn close(&self) {
-        if let Err(e) = self.inner.sealer.seal().await {
+        if let Err(e) = self.inner.sealer.seal(audit::Pace::Now).await {
             tracing::warn!(error = %e, "audit entries left unsealed at close");
         }
         self.inner.pool.close().await;

@@ -15,7 +15,7 @@ use store::{Db, DbOptions, Synchronous};
 use tokio::task::JoinSet;
 
 use crate::case::{self, Codes, STEP_NAMES, STEPS, Template};
-use crate::stats::Latencies;
+use bench::stats::Latencies;
 
 /// Where the database lives.
 #[derive(Debug, Clone)]

@@ -21,7 +21,6 @@ mod case;
 mod peer;
 mod report;
 mod run;
-mod stats;
 
 use std::path::PathBuf;
 
@@ -111,7 +110,7 @@ fn main() -> anyhow::Result<()> {
 async fn bench(args: Args) -> anyhow::Result<()> {
     let dir = args.dir.clone().unwrap_or_else(std::env::temp_dir);
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let machine = report::Machine::detect(&dir);
+    let machine = bench::machine::Machine::detect(&dir);
     eprintln!("{}", machine.describe());
 
     let syncs: Vec<store::Synchronous> = match args.synchronous {
