@@ -120,6 +120,21 @@ fn staff(role: &str) -> Principal {
     }
 }
 
+/// The reviewer of a task's department (as the permission check requires), city-wide.
+fn reviewer_of(department: &str) -> anyhow::Result<Principal> {
+    let role = [
+        Role::TownshipReviewer,
+        Role::CanlianReviewer,
+        Role::MinzhengReviewer,
+        Role::RensheReviewer,
+        Role::Assessor,
+    ]
+    .into_iter()
+    .find(|r| r.department() == Some(department))
+    .ok_or_else(|| anyhow!("no reviewer role for department {department}"))?;
+    Ok(staff(role.key()))
+}
+
 fn approve() -> Decision {
     Decision::Approve {
         assessment: None,
@@ -185,21 +200,19 @@ pub async fn run(
         lower_limb: true,
     };
     let cert_steps = [
-        (
-            "assessor",
-            Decision::Approve {
-                assessment: Some(assessment),
-                note: None,
-            },
-        ),
-        ("canlian_reviewer", approve()),
-        ("canlian_reviewer", approve()),
+        Decision::Approve {
+            assessment: Some(assessment),
+            note: None,
+        },
+        approve(),
+        approve(),
     ];
-    for (k, (role, decision)) in cert_steps.into_iter().enumerate() {
-        let task = open_task(&case, &codes.cert, n)?;
+    for (k, decision) in cert_steps.into_iter().enumerate() {
+        let (task, department) = open_task(&case, &codes.cert, n)?;
+        let reviewer = reviewer_of(&department)?;
         let t = Instant::now();
         let authority = platform
-            .authorize_task(&staff(role), &task)
+            .authorize_task(&reviewer, &task)
             .await
             .with_context(|| format!("case {n}: authorize {}", STEP_NAMES[2 + k]))?;
         case = platform
@@ -212,9 +225,9 @@ pub async fn run(
     // The three department items proceed at once; each follows its own item's open task in the
     // case returned by its own previous decision.
     let (nursing, pension, fuel) = tokio::join!(
-        item_chain(platform, &case, &codes.nursing, 4, "minzheng_reviewer", n),
-        item_chain(platform, &case, &codes.pension, 2, "renshe_reviewer", n),
-        item_chain(platform, &case, &codes.fuel, 2, "canlian_reviewer", n),
+        item_chain(platform, &case, &codes.nursing, 4, n),
+        item_chain(platform, &case, &codes.pension, 2, n),
+        item_chain(platform, &case, &codes.fuel, 2, n),
     );
     let (nursing, nursing_lat) = nursing?;
     let (pension, pension_lat) = pension?;
@@ -237,14 +250,13 @@ async fn item_chain(
     start: &Arc<Case>,
     item: &ItemCode,
     steps: usize,
-    role: &str,
     n: u32,
 ) -> anyhow::Result<(Arc<Case>, Vec<u32>)> {
-    let actor = staff(role);
     let mut lat = Vec::with_capacity(steps);
     let mut case = start.clone();
     for k in 0..steps {
-        let task = open_task(&case, item, n)?;
+        let (task, department) = open_task(&case, item, n)?;
+        let actor = reviewer_of(&department)?;
         let t = Instant::now();
         let authority = platform
             .authorize_task(&actor, &task)
@@ -264,13 +276,16 @@ async fn item_chain(
     Ok((case, lat))
 }
 
-fn open_task(case: &Case, item: &ItemCode, n: u32) -> anyhow::Result<String> {
-    case.active_task(item).map(|t| t.id.clone()).ok_or_else(|| {
-        anyhow!(
-            "case {n}: no open task for {item} (case is {:?})",
-            case.status
-        )
-    })
+/// The open task of an item: its id and department.
+fn open_task(case: &Case, item: &ItemCode, n: u32) -> anyhow::Result<(String, String)> {
+    case.active_task(item)
+        .map(|t| (t.id.clone(), t.department.clone()))
+        .ok_or_else(|| {
+            anyhow!(
+                "case {n}: no open task for {item} (case is {:?})",
+                case.status
+            )
+        })
 }
 
 /// A counted case concluded with its combined notice, all four items approved.
