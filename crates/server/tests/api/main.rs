@@ -12,6 +12,7 @@ mod audit;
 mod bad_input;
 mod idempotency;
 mod inbox;
+mod materials;
 mod matrix;
 mod operations;
 mod pages;

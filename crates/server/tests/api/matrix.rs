@@ -94,10 +94,11 @@ enum Ep {
     Decision,
     Upload,
     Attach,
+    Material,
     AgentLink,
 }
 
-const ENDPOINTS: [Ep; 15] = [
+const ENDPOINTS: [Ep; 16] = [
     Ep::Me,
     Ep::Items,
     Ep::Scenarios,
@@ -112,6 +113,7 @@ const ENDPOINTS: [Ep; 15] = [
     Ep::Decision,
     Ep::Upload,
     Ep::Attach,
+    Ep::Material,
     Ep::AgentLink,
 ];
 
@@ -146,9 +148,9 @@ fn expected(ep: Ep, who: Who) -> (u16, &'static str) {
             Submit if window && in_scope => CREATED,
             Submit if window => INVALID,
             Submit => FORBIDDEN,
-            GetCase | FindCase if !reads => FORBIDDEN,
-            GetCase | FindCase if in_scope => OK,
-            GetCase | FindCase => NOT_FOUND,
+            GetCase | FindCase | Material if !reads => FORBIDDEN,
+            GetCase | FindCase | Material if in_scope => OK,
+            GetCase | FindCase | Material => NOT_FOUND,
             Acceptance if window && in_scope => (409, "case.not_awaiting_acceptance"),
             Supplement if window && in_scope => (409, "case.not_awaiting_supplement"),
             Acceptance | Supplement | Attach | AgentLink if window && !in_scope => NOT_FOUND,
@@ -173,8 +175,8 @@ fn expected(ep: Ep, who: Who) -> (u16, &'static str) {
         Precheck => INVALID,
         // A citizen applies only for themselves (or, with via_agent, as a recorded agent).
         Submit => INVALID,
-        GetCase | FindCase if related => OK,
-        GetCase | FindCase => NOT_FOUND,
+        GetCase | FindCase | Material if related => OK,
+        GetCase | FindCase | Material => NOT_FOUND,
         Acceptance => FORBIDDEN,
         Supplement if related => (409, "case.not_awaiting_supplement"),
         Withdrawal if related => (422, "case.reason_required"),
@@ -313,6 +315,13 @@ impl World {
             .send()
             .await
             .expect(201);
+        // The same file given as a material of the case, for the download cells.
+        post(&app, &format!("/api/v1/cases/{case}/materials"))
+            .token(Some(&window))
+            .json(&json!({"material": "id_card", "file": file}))
+            .send()
+            .await
+            .expect(204);
 
         let stranger = testkit::id_number("321311", "19850808", 109);
         let mut tokens = HashMap::new();
@@ -398,6 +407,10 @@ impl World {
                 }
                 Ep::Attach => post(app, &format!("/api/v1/cases/{case}/materials"))
                     .json(&json!({"material": "id_card", "file": self.file})),
+                Ep::Material => get(
+                    app,
+                    &format!("/api/v1/cases/{case}/materials/{}", self.file),
+                ),
                 Ep::AgentLink => {
                     let person = if missing {
                         fresh.clone()

@@ -84,6 +84,11 @@ pub fn case_subject(id: &CaseId) -> String {
     format!("case:{}", id.0)
 }
 
+/// The subject naming a stored material file.
+pub fn file_subject(id: &str) -> String {
+    format!("file:{id}")
+}
+
 /// The subject naming a person's record.
 pub fn person_subject(id: &PersonId) -> String {
     format!("person:{}", id.0)

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use service::auth::Principal;
 use utoipa::{IntoParams, ToSchema};
 
-use super::dto::{CaseDto, applicant, case};
+use super::dto::{CaseDto, applicant, case, materials};
 use super::json::ApiJson;
 use crate::AppState;
 use crate::error::{ErrorEnvelope, WebError};
@@ -34,7 +34,7 @@ pub(super) async fn view(
     let form = p.form(&read).await.ok();
     let catalog = p.catalogs.get(&p.store, &v.case.catalog_version).await?;
     let today = shanghai_date(p.clock.now());
-    Ok(case(
+    let mut dto = case(
         &v.case,
         &catalog,
         &p.calendar,
@@ -42,7 +42,9 @@ pub(super) async fn view(
         today,
         form.as_ref().map(|f| applicant(f, read.visibility)),
         &v.timeline,
-    ))
+    );
+    dto.materials = materials(p.case_materials(id).await?, &catalog);
+    Ok(dto)
 }
 
 /// A case: items with deadlines and eligibility, tasks, the timeline and the combined notice.

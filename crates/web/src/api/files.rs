@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use axum::extract::{Multipart, Path, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use domain::catalog::ItemCode;
 use domain::workflow::CaseId;
 use serde::{Deserialize, Serialize};
@@ -155,4 +156,49 @@ pub async fn attach(
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Downloads a material file of a case, for whoever may read the case (the same answer as the
+/// case itself outside the reader's region: not found). The read is audited before anything
+/// is sent; the file is served as an attachment with its content-checked type.
+#[utoipa::path(get, path = "/api/v1/cases/{id}/materials/{file}", tag = "cases",
+    params(("id" = String, Path, description = "case id"), ("file" = String, Path, description = "file id")),
+    responses(
+        (status = 200, description = "The file (PDF, JPEG or PNG)", content_type = "application/octet-stream"),
+        (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+        (status = 404, description = "No such case for this reader, or the file is not a material of it", body = ErrorEnvelope),
+    ))]
+pub async fn download(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path((id, file)): Path<(String, String)>,
+) -> Result<Response, WebError> {
+    let case = CaseId(id);
+    let p = &state.platform;
+    let read = p.authorize_read(caller.principal(), &case).await?;
+    let given = p.case_materials(&case).await?;
+    let Some(material) = given.iter().find(|m| m.file_id == file) else {
+        return Err(WebError::not_found());
+    };
+    p.audit_read(
+        &read.actor,
+        &service::audit::file_subject(&file),
+        &format!("查看办件 {} 的材料", case.0),
+    )
+    .await?;
+    let (media_type, content) = p.file(&file).await?;
+    let name = format!("{}.{}", material.material, media_type.extension());
+    Ok((
+        [
+            (header::CONTENT_TYPE, media_type.as_str().to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
+        ],
+        content,
+    )
+        .into_response())
 }

@@ -61,6 +61,7 @@ pub fn router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(tasks::inbox))
         .routes(routes!(tasks::decide))
         .routes(routes!(files::attach))
+        .routes(routes!(files::download))
         .routes(routes!(agents::record))
         .merge(
             OpenApiRouter::new()
