@@ -3,5 +3,6 @@
 //! Two binaries: `engine-bench` (the case engine on durable storage, beside SpiffWorkflow) and
 //! `load-bench` (submissions over HTTP against the real `yijianshi serve`).
 
+pub mod cpu;
 pub mod machine;
 pub mod stats;

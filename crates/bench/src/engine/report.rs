@@ -42,6 +42,9 @@ pub struct Row {
     pub step_p50_ms: f64,
     pub step_p99_ms: f64,
     pub cases_per_sec_all: Vec<f64>,
+    /// CPU milliseconds (whole process, user + system) per case of each run, timed part only:
+    /// steadier than cases/s when neighbours slow the machine.
+    pub cpu_ms_per_case_all: Vec<f64>,
     pub peer: Option<PeerRow>,
     /// Ours over the peer's cases per second, same synchronous setting.
     pub ratio: Option<f64>,
@@ -88,6 +91,7 @@ impl Row {
             step_p50_ms: median.latencies.percentile_ms(50.0),
             step_p99_ms: median.latencies.percentile_ms(99.0),
             cases_per_sec_all: all,
+            cpu_ms_per_case_all: runs.iter().map(RunResult::cpu_ms_per_case).collect(),
             peer,
             ratio,
         }
@@ -179,16 +183,22 @@ impl Table {
                 .iter()
                 .map(|c| format!("{c:.0}"))
                 .collect();
+            let cpu: Vec<String> = r
+                .cpu_ms_per_case_all
+                .iter()
+                .map(|c| format!("{c:.2}"))
+                .collect();
             write!(
                 out,
-                "{} {} group_commit={} cases={}: {}, {}; cases/s of each run: {}",
+                "{} {} group_commit={} cases={}: {}, {}; cases/s of each run: {}; CPU ms per case: {}",
                 r.engine,
                 r.synchronous,
                 r.group_commit,
                 r.cases,
                 r.version,
                 r.durability,
-                all.join(", ")
+                all.join(", "),
+                cpu.join(", ")
             )?;
             if let Some(p) = &r.peer {
                 let all: Vec<String> = p

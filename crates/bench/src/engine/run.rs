@@ -51,6 +51,9 @@ pub struct RunResult {
     pub cases: u32,
     pub steps: u64,
     pub seconds: f64,
+    /// CPU seconds (user + system) of the whole process during the timed part: the engine, the
+    /// writer, the readers and the benchmark's own driving of it.
+    pub cpu_seconds: f64,
     /// Every use-case call.
     pub latencies: Latencies,
     /// The durability setting in force, as the engine reports it.
@@ -65,6 +68,9 @@ impl RunResult {
     }
     pub fn steps_per_sec(&self) -> f64 {
         self.steps as f64 / self.seconds
+    }
+    pub fn cpu_ms_per_case(&self) -> f64 {
+        self.cpu_seconds * 1000.0 / f64::from(self.cases.max(1))
     }
 }
 
@@ -206,6 +212,7 @@ async fn run_on(config: &RunConfig, options: &DbOptions) -> anyhow::Result<RunRe
     // Timed: every case from submission to conclusion.
     let next = Arc::new(AtomicU32::new(0));
     let done = Arc::new(AtomicU32::new(0));
+    let cpu_before = bench::cpu::own_seconds();
     let started = Instant::now();
     let progress = tokio::spawn(progress(done.clone(), config.cases, started));
     let mut workers = JoinSet::new();
@@ -242,6 +249,7 @@ async fn run_on(config: &RunConfig, options: &DbOptions) -> anyhow::Result<RunRe
         replay.extend(r);
     }
     let seconds = started.elapsed().as_secs_f64();
+    let cpu_seconds = bench::cpu::own_seconds() - cpu_before;
     progress.abort();
 
     // Untimed: the database holds every case concluded, every decision done.
@@ -309,14 +317,16 @@ async fn run_on(config: &RunConfig, options: &DbOptions) -> anyhow::Result<RunRe
         cases: config.cases,
         steps,
         seconds,
+        cpu_seconds,
         latencies: all,
         durability,
         version,
     };
     eprintln!(
-        "{label}: {:.3} s, {:.0} cases/s, {:.0} steps/s, step latency p50 {:.2} ms p99 {:.2} ms",
+        "{label}: {:.3} s, {:.0} cases/s, {:.2} CPU ms per case, {:.0} steps/s, step latency p50 {:.2} ms p99 {:.2} ms",
         result.seconds,
         result.cases_per_sec(),
+        result.cpu_ms_per_case(),
         result.steps_per_sec(),
         result.latencies.percentile_ms(50.0),
         result.latencies.percentile_ms(99.0),

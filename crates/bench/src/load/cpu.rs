@@ -6,19 +6,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-/// Clock ticks per second of `/proc` times (`getconf CLK_TCK`; 100 on Linux).
-const TICKS_PER_SECOND: f64 = 100.0;
-
-/// utime + stime of a process, in ticks.
-fn process_ticks(pid: &str) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name may hold spaces: fields are counted after its closing parenthesis.
-    let rest = stat.rsplit_once(')')?.1;
-    let mut fields = rest.split_whitespace().skip(11);
-    let utime: u64 = fields.next()?.parse().ok()?;
-    let stime: u64 = fields.next()?.parse().ok()?;
-    Some(utime + stime)
-}
+use bench::cpu::{TICKS_PER_SECOND, process_ticks};
 
 /// Busy ticks of all CPUs together (everything but idle and iowait).
 fn machine_busy_ticks() -> Option<u64> {
