@@ -7,6 +7,7 @@ mod health;
 mod layout;
 mod login;
 pub mod metrics;
+mod origin;
 mod session;
 mod status;
 
@@ -43,17 +44,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::render))
         .route("/", get(status::page))
-        .route(
-            "/login",
-            get(login::citizen_page).post(login::citizen_login),
-        )
-        .route("/login/code", axum::routing::post(login::request_code))
-        .route(
-            "/staff/login",
-            get(login::staff_login_page).post(login::staff_login),
-        )
+        .merge(forms())
         .route("/account", get(login::account))
-        .route("/logout", axum::routing::post(login::logout))
         .route("/static/site.css", get(layout::stylesheet))
         .route(
             "/api/openapi.json",
@@ -66,6 +58,22 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
         .layer(axum::middleware::from_fn(error::envelope))
         .layer(tower_http::trace::TraceLayer::new_for_http())
+}
+
+/// The pages' form posts, refused when a browser says they come from another site.
+fn forms() -> Router<Arc<AppState>> {
+    Router::new()
+        .route(
+            "/login",
+            get(login::citizen_page).post(login::citizen_login),
+        )
+        .route("/login/code", axum::routing::post(login::request_code))
+        .route(
+            "/staff/login",
+            get(login::staff_login_page).post(login::staff_login),
+        )
+        .route("/logout", axum::routing::post(login::logout))
+        .route_layer(axum::middleware::from_fn(origin::same_origin))
 }
 
 /// The OpenAPI document of the API (for tests and tools).

@@ -295,3 +295,59 @@ async fn staff_log_in_on_the_page_and_wrong_passwords_say_so() {
         "{html}"
     );
 }
+
+/// Login CSRF: a form posted from another site (as the browser says with `Sec-Fetch-Site` or
+/// `Origin`) logs nobody in and sets no cookie; the same form from our own page works.
+#[tokio::test]
+async fn a_login_form_posted_from_another_site_is_refused() {
+    let app = spawn_app(TestEngine::Sqlite, "2026-11-02").await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let host = app.url.trim_start_matches("http://").to_owned();
+    let body = form(&[
+        ("username", "window.321302"),
+        ("password", service::demo_accounts::DEMO_PASSWORD),
+    ]);
+    let send = |headers: Vec<(&'static str, String)>| {
+        let mut r = client
+            .post(format!("{}/staff/login", app.url))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.clone());
+        for (k, v) in headers {
+            r = r.header(k, v);
+        }
+        r.send()
+    };
+    for headers in [
+        vec![("origin", "https://evil.example".to_owned())],
+        vec![("sec-fetch-site", "cross-site".to_owned())],
+        vec![("origin", "null".to_owned())],
+    ] {
+        let r = send(headers.clone()).await.expect("an answer");
+        assert_eq!(r.status().as_u16(), 403, "{headers:?}");
+        assert!(r.headers().get("set-cookie").is_none(), "{headers:?}");
+        assert!(r.text().await.unwrap_or_default().contains("其他网站"));
+    }
+    for headers in [
+        vec![("origin", format!("http://{host}"))],
+        vec![("sec-fetch-site", "same-origin".to_owned())],
+    ] {
+        let r = send(headers.clone()).await.expect("an answer");
+        assert_eq!(r.status().as_u16(), 303, "{headers:?}");
+        session_cookie(r.headers());
+    }
+    // The citizen's forms and logout are behind the same check.
+    for path in ["/login", "/login/code", "/logout"] {
+        let r = client
+            .post(format!("{}{path}", app.url))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("origin", "https://evil.example")
+            .body("id_number=x")
+            .send()
+            .await
+            .expect("an answer");
+        assert_eq!(r.status().as_u16(), 403, "{path}");
+    }
+}
