@@ -30,7 +30,8 @@ pub struct TestApp {
     pub served: Arc<Mutex<BTreeSet<(String, String)>>>,
     dir: Option<std::path::PathBuf>,
     checkpoints: std::path::PathBuf,
-    pg: Option<(String, String)>,
+    /// Dropped (with its database) after the server is stopped.
+    _pg: Option<crate::scratch::ScratchPostgres>,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -40,27 +41,6 @@ impl Drop for TestApp {
         let _ = std::fs::remove_file(&self.checkpoints);
         if let Some(dir) = &self.dir {
             let _ = std::fs::remove_dir_all(dir);
-        }
-        if let Some((admin, name)) = self.pg.take() {
-            // Dropped in a fresh runtime thread: Drop cannot await.
-            let _ = std::thread::spawn(move || {
-                if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    rt.block_on(async move {
-                        use sqlx::Connection;
-                        if let Ok(mut c) = sqlx::AnyConnection::connect(&admin).await {
-                            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                            )))
-                            .execute(&mut c)
-                            .await;
-                        }
-                    });
-                }
-            })
-            .join();
         }
     }
 }
@@ -145,21 +125,11 @@ pub async fn spawn_app(engine: TestEngine, today: &str) -> TestApp {
             )
         }
         TestEngine::Postgres => {
-            use sqlx::Connection;
             let admin = std::env::var("TEST_DATABASE_URL").unwrap_or_default();
-            let name = format!("yjs_app_{}", random_name());
-            let mut c = sqlx::AnyConnection::connect(&admin)
+            let pg = crate::scratch::ScratchPostgres::create(&admin, "yjs_app")
                 .await
-                .unwrap_or_else(|e| panic!("PostgreSQL: {e}"));
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .execute(&mut c)
-                .await
-                .unwrap_or_else(|e| panic!("create database: {e}"));
-            let base = admin
-                .rsplit_once('/')
-                .map_or(admin.as_str(), |(b, _)| b)
-                .to_owned();
-            (format!("{base}/{name}"), None, Some((admin, name)))
+                .unwrap_or_else(|e| panic!("PostgreSQL at TEST_DATABASE_URL: {e}"));
+            (pg.url().to_owned(), None, Some(pg))
         }
     };
     let checkpoints = std::env::temp_dir().join(format!("yjs-app-{}.checkpoints", random_name()));
@@ -239,7 +209,7 @@ pub async fn spawn_app(engine: TestEngine, today: &str) -> TestApp {
         served,
         dir,
         checkpoints,
-        pg,
+        _pg: pg,
         server,
     }
 }

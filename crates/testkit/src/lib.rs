@@ -2,6 +2,7 @@
 //! [`app::spawn_app`].
 
 pub mod app;
+pub mod scratch;
 
 use std::sync::{Arc, Mutex};
 

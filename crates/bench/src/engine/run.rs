@@ -10,7 +10,7 @@ use anyhow::{Context as _, anyhow, ensure};
 use domain::workflow::CaseId;
 use service::ports::{CaseStore, CatalogStore};
 use service::{Catalogs, Platform};
-use sqlx::{Connection as _, Row as _};
+use sqlx::Row as _;
 use store::{Db, DbOptions, Synchronous};
 use tokio::task::JoinSet;
 
@@ -83,7 +83,7 @@ static RUNS: AtomicU32 = AtomicU32::new(0);
 #[derive(Debug)]
 enum Scratch {
     Dir(PathBuf),
-    Postgres { admin_url: String, name: String },
+    Postgres(testkit::scratch::ScratchPostgres),
 }
 
 impl Scratch {
@@ -106,28 +106,12 @@ impl Scratch {
             }
             Backend::Postgres { admin_url } => {
                 sqlx::any::install_default_drivers();
-                let name = format!("engine_bench_{tag}");
-                let mut conn = sqlx::AnyConnection::connect(admin_url)
+                let pg = testkit::scratch::ScratchPostgres::create(admin_url, "engine_bench")
                     .await
-                    .with_context(|| format!("connecting to PostgreSQL at {admin_url}"))?;
-                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                    .execute(&mut conn)
-                    .await
-                    .with_context(|| format!("creating database {name}"))?;
-                let _ = conn.close().await;
-                let base = admin_url
-                    .split_once('?')
-                    .map_or(admin_url.as_str(), |(b, _)| b);
-                let base = base.rsplit_once('/').map_or(base, |(b, _)| b);
-                let mut options = DbOptions::postgres(&format!("{base}/{name}"));
+                    .with_context(|| format!("creating a database on PostgreSQL at {admin_url}"))?;
+                let mut options = DbOptions::postgres(pg.url());
                 options.group_commit = config.group_commit;
-                Ok((
-                    Scratch::Postgres {
-                        admin_url: admin_url.clone(),
-                        name,
-                    },
-                    options,
-                ))
+                Ok((Scratch::Postgres(pg), options))
             }
         }
     }
@@ -142,17 +126,9 @@ impl Scratch {
                     eprintln!("warning: could not remove {}: {e}", folder.display());
                 }
             }
-            Scratch::Postgres { admin_url, name } => {
-                let dropped = async {
-                    let mut conn = sqlx::AnyConnection::connect(&admin_url).await?;
-                    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                    )))
-                    .execute(&mut conn)
-                    .await?;
-                    conn.close().await
-                };
-                if let Err(e) = dropped.await {
+            Scratch::Postgres(pg) => {
+                let name = pg.name().to_owned();
+                if let Err(e) = pg.remove().await {
                     eprintln!("warning: could not drop database {name}: {e}");
                 }
             }

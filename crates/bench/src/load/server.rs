@@ -37,8 +37,7 @@ fn random_name() -> String {
 pub struct Database {
     root: PathBuf,
     data_dir: PathBuf,
-    /// PostgreSQL: the admin URL, the database's name and its URL.
-    pg: Option<(String, String, String)>,
+    pg: Option<testkit::scratch::ScratchPostgres>,
 }
 
 impl Database {
@@ -49,20 +48,11 @@ impl Database {
             .with_context(|| format!("creating {}", data_dir.display()))?;
         let pg = match engine {
             Engine::Sqlite => None,
-            Engine::Postgres => {
-                use sqlx::Connection as _;
-                let name = format!("yjs_load_{}", random_name());
-                let mut c = sqlx::PgConnection::connect(pg_admin)
+            Engine::Postgres => Some(
+                testkit::scratch::ScratchPostgres::create(pg_admin, "yjs_load")
                     .await
-                    .context("connecting to PostgreSQL (--pg-url)")?;
-                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                    .execute(&mut c)
-                    .await
-                    .with_context(|| format!("creating database {name}"))?;
-                let base = pg_admin.rsplit_once('/').map_or(pg_admin, |(b, _)| b);
-                let url = format!("{base}/{name}");
-                Some((pg_admin.to_owned(), name, url))
-            }
+                    .context("creating a database on PostgreSQL (--pg-url)")?,
+            ),
         };
         Ok(Self { root, data_dir, pg })
     }
@@ -72,8 +62,8 @@ impl Database {
         use sqlx::Connection as _;
         const SQL: &str = "SELECT id, number FROM cases";
         Ok(match &self.pg {
-            Some((_, _, url)) => {
-                let mut c = sqlx::PgConnection::connect(url).await?;
+            Some(pg) => {
+                let mut c = sqlx::PgConnection::connect(pg.url()).await?;
                 sqlx::query_as(SQL).fetch_all(&mut c).await?
             }
             None => {
@@ -91,28 +81,6 @@ impl Database {
 impl Drop for Database {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.root);
-        if let Some((admin, name, _)) = self.pg.take() {
-            // Drop cannot await: a short-lived runtime on its own thread.
-            let _ = std::thread::spawn(move || {
-                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                else {
-                    return;
-                };
-                rt.block_on(async move {
-                    use sqlx::Connection as _;
-                    if let Ok(mut c) = sqlx::PgConnection::connect(&admin).await {
-                        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                        )))
-                        .execute(&mut c)
-                        .await;
-                    }
-                });
-            })
-            .join();
-        }
     }
 }
 
@@ -140,8 +108,8 @@ impl Server {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
-        if let Some((_, _, url)) = &db.pg {
-            command.env("DATABASE_URL", url);
+        if let Some(pg) = &db.pg {
+            command.env("DATABASE_URL", pg.url());
         }
         let mut child = command
             .spawn()

@@ -29,8 +29,7 @@ fn random_name() -> String {
 pub struct Database {
     pub data_dir: PathBuf,
     root: PathBuf,
-    /// PostgreSQL: the admin URL, the database's name and its URL.
-    pg: Option<(String, String, String)>,
+    pg: Option<testkit::scratch::ScratchPostgres>,
 }
 
 impl Database {
@@ -42,19 +41,12 @@ impl Database {
         let pg = match engine {
             TestEngine::Sqlite => None,
             TestEngine::Postgres => {
-                use sqlx::Connection;
                 let admin = std::env::var("TEST_DATABASE_URL").unwrap_or_default();
-                let name = format!("yjs_crash_{}", random_name());
-                let mut c = sqlx::AnyConnection::connect(&admin)
-                    .await
-                    .unwrap_or_else(|e| panic!("PostgreSQL at TEST_DATABASE_URL: {e}"));
-                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                    .execute(&mut c)
-                    .await
-                    .unwrap_or_else(|e| panic!("create database {name}: {e}"));
-                let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
-                let url = format!("{base}/{name}");
-                Some((admin, name, url))
+                Some(
+                    testkit::scratch::ScratchPostgres::create(&admin, "yjs_crash")
+                        .await
+                        .unwrap_or_else(|e| panic!("PostgreSQL at TEST_DATABASE_URL: {e}")),
+                )
             }
         };
         Database { data_dir, root, pg }
@@ -64,7 +56,7 @@ impl Database {
     /// uses its default file in the data directory).
     pub fn url(&self) -> String {
         match &self.pg {
-            Some((_, _, url)) => url.clone(),
+            Some(pg) => pg.url().to_owned(),
             None => format!("sqlite://{}", self.data_dir.join("yijianshi.db").display()),
         }
     }
@@ -73,27 +65,6 @@ impl Database {
 impl Drop for Database {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.root);
-        if let Some((admin, name, _)) = self.pg.take() {
-            // Drop cannot await: a short-lived runtime on its own thread.
-            let _ = std::thread::spawn(move || {
-                if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    rt.block_on(async move {
-                        use sqlx::Connection;
-                        if let Ok(mut c) = sqlx::AnyConnection::connect(&admin).await {
-                            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                            )))
-                            .execute(&mut c)
-                            .await;
-                        }
-                    });
-                }
-            })
-            .join();
-        }
     }
 }
 
@@ -124,8 +95,8 @@ impl Server {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
-        if let Some((_, _, url)) = &db.pg {
-            command.env("DATABASE_URL", url);
+        if let Some(pg) = &db.pg {
+            command.env("DATABASE_URL", pg.url());
         }
         let mut child = command
             .spawn()

@@ -6,7 +6,6 @@
 use std::sync::Arc;
 
 use service::{Catalogs, Platform};
-use sqlx::Connection;
 use store::{Db, DbOptions, Engine, Synchronous};
 use testkit::FakeClock;
 
@@ -16,8 +15,8 @@ pub struct TestDb {
     pub engine: Engine,
     pub url: String,
     pub dir: tempdir::TempDir,
-    admin_url: Option<String>,
-    name: Option<String>,
+    /// The PostgreSQL database, dropped with the guard (or by `drop_db`).
+    pg: Option<testkit::scratch::ScratchPostgres>,
 }
 
 mod tempdir {
@@ -74,15 +73,8 @@ impl TestDb {
     }
 
     pub async fn drop_db(self) {
-        if let (Some(admin), Some(name)) = (&self.admin_url, &self.name) {
-            sqlx::any::install_default_drivers();
-            if let Ok(mut conn) = sqlx::AnyConnection::connect(admin).await {
-                let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                )))
-                .execute(&mut conn)
-                .await;
-            }
+        if let Some(pg) = self.pg {
+            let _ = pg.remove().await;
         }
     }
 }
@@ -94,29 +86,20 @@ fn sqlite() -> TestDb {
         engine: Engine::Sqlite,
         url,
         dir,
-        admin_url: None,
-        name: None,
+        pg: None,
     }
 }
 
 async fn postgres(admin: &str) -> TestDb {
     sqlx::any::install_default_drivers();
-    let name = format!("yjs_t_{}", tempdir::uuid_like());
-    let mut conn = sqlx::AnyConnection::connect(admin)
+    let pg = testkit::scratch::ScratchPostgres::create(admin, "yjs_t")
         .await
         .unwrap_or_else(|e| panic!("TEST_DATABASE_URL is set but PostgreSQL is unreachable: {e}"));
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    let base = admin.rsplit_once('/').map_or(admin, |(b, _)| b);
-    let url = format!("{base}/{name}");
     TestDb {
         engine: Engine::Postgres,
-        url,
+        url: pg.url().to_owned(),
         dir: tempdir::TempDir::new(),
-        admin_url: Some(admin.to_owned()),
-        name: Some(name),
+        pg: Some(pg),
     }
 }
 
