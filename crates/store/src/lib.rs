@@ -19,8 +19,10 @@ pub mod keys;
 mod prepare;
 pub mod reference;
 mod registry;
+mod rows;
 mod scope;
 mod sql;
+mod sqlite_reader;
 mod sqlite_writer;
 mod writer;
 
@@ -45,6 +47,8 @@ struct Inner {
     engine: Engine,
     vault: Arc<Vault>,
     writer: Option<mpsc::Sender<writer::Job>>,
+    /// Point reads on the hot path, on an SQLite file.
+    reader: Option<sqlite_reader::Reader>,
     sealer: Arc<audit::Sealer>,
 }
 
@@ -61,6 +65,7 @@ impl Db {
             }
             (true, _, _) => Some(writer::spawn(pool.clone(), engine)),
         };
+        let reader = options.sqlite_path().map(sqlite_reader::Reader::new);
         let sealer = Arc::new(audit::Sealer::new(
             pool.clone(),
             engine,
@@ -73,6 +78,7 @@ impl Db {
                 engine,
                 vault,
                 writer,
+                reader,
                 sealer,
             }),
         })

@@ -15,8 +15,8 @@ use service::Vault;
 use service::pii::Place;
 use service::ports::{RegistryStore, StoreError};
 use sqlx::Row;
-use sqlx::any::AnyRow;
 
+use crate::rows::RowGet;
 use crate::sql::{Val, bind_all, query, run_rows};
 use crate::{Db, db_error};
 
@@ -116,18 +116,11 @@ pub(crate) fn person_values(
     ])
 }
 
-fn read_person(vault: &Vault, row: &AnyRow) -> Result<Person, StoreError> {
-    let get_s = |c: &str| {
-        row.try_get::<String, _>(c)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))
-    };
-    let get_b = |c: &str| {
-        row.try_get::<Option<Vec<u8>>, _>(c)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))
-    };
+fn read_person(vault: &Vault, row: &impl RowGet) -> Result<Person, StoreError> {
+    let get_s = |c: &str| row.text(c);
     let id = get_s("id")?;
     let opened = |c: &str| -> Result<Option<String>, StoreError> {
-        get_b(c)?
+        row.opt_blob(c)?
             .map(|b| open(vault, "persons", c, &id, &b))
             .transpose()
     };
@@ -189,42 +182,30 @@ const CERTIFICATE_COLUMNS: &str = "c.number AS c_number, c.category AS c_categor
 fn read_certificate(
     vault: &Vault,
     person: &str,
-    row: &AnyRow,
+    row: &impl RowGet,
 ) -> Result<Option<Certificate>, StoreError> {
-    let e = |e: sqlx::Error| StoreError::Corrupt(e.to_string());
-    if row
-        .try_get::<Option<Vec<u8>>, _>("c_number")
-        .map_err(e)?
-        .is_none()
-    {
+    let Some(number) = row.opt_blob("c_number")? else {
         return Ok(None);
-    }
-    let number = open(
-        vault,
-        "certificates",
-        "number",
-        person,
-        &row.try_get::<Vec<u8>, _>("c_number").map_err(e)?,
-    )?;
-    let category = u8::try_from(row.try_get::<i64, _>("c_category").map_err(e)?).unwrap_or(0);
-    let grade = u8::try_from(row.try_get::<i64, _>("c_grade").map_err(e)?).unwrap_or(0);
-    let status: String = row.try_get("c_status").map_err(e)?;
+    };
+    let number = open(vault, "certificates", "number", person, &number)?;
+    let category = u8::try_from(row.int("c_category")?).unwrap_or(0);
+    let grade = u8::try_from(row.int("c_grade")?).unwrap_or(0);
+    let status = row.text("c_status")?;
     Ok(Some(Certificate {
         number: CertificateNumber::parse(&number)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?,
         category: DisabilityCategory::from_digit(category)
             .ok_or_else(|| StoreError::Corrupt("category".into()))?,
         grade: DisabilityGrade::new(grade).ok_or_else(|| StoreError::Corrupt("grade".into()))?,
-        lower_limb: row.try_get::<i64, _>("c_lower_limb").map_err(e)? != 0,
+        lower_limb: row.int("c_lower_limb")? != 0,
         status: CertificateStatus::from_key(&status)
             .ok_or_else(|| StoreError::Corrupt("status".into()))?,
-        issued_on: date(&row.try_get::<String, _>("c_issued_on").map_err(e)?)?,
-        valid_until: date(&row.try_get::<String, _>("c_valid_until").map_err(e)?)?,
-        unit: RegionCode::parse(&row.try_get::<String, _>("c_unit").map_err(e)?)
+        issued_on: date(&row.text("c_issued_on")?)?,
+        valid_until: date(&row.text("c_valid_until")?)?,
+        unit: RegionCode::parse(&row.text("c_unit")?)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?,
         cancelled_on: row
-            .try_get::<Option<String>, _>("c_cancelled_on")
-            .map_err(e)?
+            .opt_text("c_cancelled_on")?
             .map(|s| date(&s))
             .transpose()?,
     }))
@@ -264,12 +245,11 @@ const BENEFIT_COLUMNS: &str = "b.id AS b_id, b.item AS b_item, b.status AS b_sta
      b.paying_unit AS b_paying_unit, b.stop_reason AS b_stop_reason, b.case_id AS b_case_id";
 
 /// The benefit of a joined row, if the row has one.
-fn read_benefit(row: &AnyRow) -> Result<Option<Benefit>, StoreError> {
-    let e = |e: sqlx::Error| StoreError::Corrupt(e.to_string());
-    let Some(id) = row.try_get::<Option<String>, _>("b_id").map_err(e)? else {
+fn read_benefit(row: &impl RowGet) -> Result<Option<Benefit>, StoreError> {
+    let Some(id) = row.opt_text("b_id")? else {
         return Ok(None);
     };
-    let s = |c: &str| row.try_get::<String, _>(c).map_err(e);
+    let s = |c: &str| row.text(c);
     Ok(Some(Benefit {
         id,
         item: ItemCode::parse(&s("b_item")?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
@@ -278,23 +258,22 @@ fn read_benefit(row: &AnyRow) -> Result<Option<Benefit>, StoreError> {
         } else {
             BenefitStatus::Stopped
         },
-        amount_fen: row.try_get("b_amount_fen").map_err(e)?,
+        amount_fen: row.int("b_amount_fen")?,
         period: match s("b_period")?.as_str() {
             "month" => Period::Month,
             "year" => Period::Year,
             _ => Period::Once,
         },
-        recurring: row.try_get::<i64, _>("b_recurring").map_err(e)? != 0,
+        recurring: row.int("b_recurring")? != 0,
         start: parse_ym(&s("b_start_month")?)?,
         end: row
-            .try_get::<Option<String>, _>("b_end_month")
-            .map_err(e)?
+            .opt_text("b_end_month")?
             .map(|m| parse_ym(&m))
             .transpose()?,
         paying_unit: RegionCode::parse(&s("b_paying_unit")?)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        stop_reason: row.try_get("b_stop_reason").map_err(e)?,
-        case_id: row.try_get("b_case_id").map_err(e)?,
+        stop_reason: row.opt_text("b_stop_reason")?,
+        case_id: row.opt_text("b_case_id")?,
     }))
 }
 
@@ -327,25 +306,34 @@ impl Db {
              LEFT JOIN certificates c ON c.person_id = p.id LEFT JOIN benefits b ON b.person_id = p.id \
              WHERE p.{column} = $1 ORDER BY b.start_month, b.id"
         );
-        let rows = bind_all(query(sql), [Val::text(value)])
+        let params = [Val::text(value)];
+        if let Some(reader) = &self.inner.reader {
+            return assemble(vault, &reader.rows(&sql, &params)?);
+        }
+        let rows = bind_all(query(sql), params)
             .fetch_all(&self.inner.pool)
             .await
             .map_err(db_error)?;
-        let Some(first) = rows.first() else {
-            return Ok(None);
-        };
-        let person = read_person(vault, first)?;
-        let certificate = read_certificate(vault, &person.id.0, first)?;
-        let mut benefits = Vec::new();
-        for row in &rows {
-            benefits.extend(read_benefit(row)?);
-        }
-        Ok(Some(Record {
-            person,
-            certificate,
-            benefits,
-        }))
+        assemble(vault, &rows)
     }
+}
+
+/// A record from its joined rows: the person and certificate from the first, one benefit per row.
+fn assemble(vault: &Vault, rows: &[impl RowGet]) -> Result<Option<Record>, StoreError> {
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let person = read_person(vault, first)?;
+    let certificate = read_certificate(vault, &person.id.0, first)?;
+    let mut benefits = Vec::new();
+    for row in rows {
+        benefits.extend(read_benefit(row)?);
+    }
+    Ok(Some(Record {
+        person,
+        certificate,
+        benefits,
+    }))
 }
 
 impl RegistryStore for Db {

@@ -1,0 +1,145 @@
+//! Point reads on the hot path of a case, on SQLite, without sqlx (ADR 0002).
+//!
+//! sqlx runs each SQLite statement on a worker thread of its own and hands rows back through a
+//! channel: tens of microseconds and two thread wake-ups per query, where the query itself is a
+//! few microseconds of B-tree lookups in the page cache. The reads every case makes (the
+//! applicant's registry record at submission and when a certificate is issued) run here instead:
+//! on a pooled `rusqlite` connection to the same file — the same bundled SQLite library sqlx
+//! links —, inline on the calling task, with cached prepared statements. In WAL mode a reader
+//! never waits for the writer; it sees every transaction committed before the statement began.
+//!
+//! Only short indexed lookups belong here: a long query would hold a tokio worker thread.
+//! Everything else stays on sqlx (ADR 0001).
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use rusqlite::types::Value;
+use rusqlite::{Connection, OpenFlags, params_from_iter};
+use service::ports::StoreError;
+
+use crate::rows::RowGet;
+use crate::sql::Val;
+
+/// Idle connections kept for reuse; more are opened when many tasks read at once.
+const KEEP_IDLE: usize = 8;
+
+/// A pool of read-only connections to one SQLite file.
+#[derive(Debug)]
+pub(crate) struct Reader {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+/// A row read into owned values, its columns named by the statement.
+#[derive(Debug)]
+pub(crate) struct OwnedRow {
+    columns: Arc<[String]>,
+    values: Vec<Value>,
+}
+
+fn error(e: rusqlite::Error) -> StoreError {
+    StoreError::Database(e.to_string())
+}
+
+impl Reader {
+    pub(crate) fn new(path: PathBuf) -> Self {
+        Self {
+            path,
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn connect(&self) -> Result<Connection, StoreError> {
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_URI,
+        )
+        .map_err(error)?;
+        conn.execute_batch("PRAGMA busy_timeout = 30000; PRAGMA cache_size = -8192;")
+            .map_err(error)?;
+        conn.set_prepared_statement_cache_capacity(16);
+        Ok(conn)
+    }
+
+    /// Runs one query (positional `$n` or `?` parameters) and returns its rows.
+    pub(crate) fn rows(&self, sql: &str, params: &[Val]) -> Result<Vec<OwnedRow>, StoreError> {
+        let taken = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        let conn = match taken {
+            Some(c) => c,
+            None => self.connect()?,
+        };
+        let result = query(&conn, sql, params);
+        if let Ok(mut idle) = self.idle.lock()
+            && idle.len() < KEEP_IDLE
+        {
+            idle.push(conn);
+        }
+        result
+    }
+}
+
+fn query(conn: &Connection, sql: &str, params: &[Val]) -> Result<Vec<OwnedRow>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(error)?;
+    let columns: Arc<[String]> = stmt
+        .column_names()
+        .iter()
+        .map(|c| (*c).to_owned())
+        .collect();
+    let n = columns.len();
+    let mut rows = stmt.query(params_from_iter(params.iter())).map_err(error)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(error)? {
+        let values = (0..n)
+            .map(|i| row.get::<_, Value>(i))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(error)?;
+        out.push(OwnedRow {
+            columns: columns.clone(),
+            values,
+        });
+    }
+    Ok(out)
+}
+
+impl OwnedRow {
+    fn value(&self, column: &str) -> Result<&Value, StoreError> {
+        self.columns
+            .iter()
+            .position(|c| c == column)
+            .map(|i| &self.values[i])
+            .ok_or_else(|| StoreError::Corrupt(format!("no column {column}")))
+    }
+}
+
+fn mismatch(column: &str, v: &Value) -> StoreError {
+    StoreError::Corrupt(format!("column {column}: unexpected {:?}", v.data_type()))
+}
+
+impl RowGet for OwnedRow {
+    fn opt_text(&self, column: &str) -> Result<Option<String>, StoreError> {
+        match self.value(column)? {
+            Value::Null => Ok(None),
+            Value::Text(s) => Ok(Some(s.clone())),
+            v => Err(mismatch(column, v)),
+        }
+    }
+
+    fn opt_blob(&self, column: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        match self.value(column)? {
+            Value::Null => Ok(None),
+            Value::Blob(b) => Ok(Some(b.clone())),
+            v => Err(mismatch(column, v)),
+        }
+    }
+
+    fn opt_int(&self, column: &str) -> Result<Option<i64>, StoreError> {
+        match self.value(column)? {
+            Value::Null => Ok(None),
+            Value::Integer(i) => Ok(Some(*i)),
+            v => Err(mismatch(column, v)),
+        }
+    }
+}
