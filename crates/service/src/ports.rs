@@ -333,6 +333,20 @@ pub trait AuditStore: Send + Sync {
     ) -> impl Future<Output = Result<Option<Vec<Checkpoint>>, StoreError>> + Send;
 }
 
+/// What the group-commit writer has done since start: the figures that tell whether it is the
+/// bottleneck (busy nearly all the time) and how well commits are grouped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriterStats {
+    /// Transactions written (each holds one or more commits).
+    pub batches: u64,
+    /// Case commits acknowledged.
+    pub commits: u64,
+    /// Time spent writing batches, from `BEGIN` to the end of `COMMIT`.
+    pub busy: std::time::Duration,
+    /// Of which in `COMMIT`, where the log is written and synced.
+    pub durable: std::time::Duration,
+}
+
 /// Liveness of the storage itself.
 pub trait Health: Send + Sync {
     /// Is the database reachable?
@@ -346,6 +360,8 @@ pub trait Health: Send + Sync {
         &self,
         today: chrono::NaiveDate,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    /// The group-commit writer's figures (`None` when commits are written one by one).
+    fn writer_stats(&self) -> Option<WriterStats>;
 }
 
 /// Everything the service needs from storage.

@@ -35,7 +35,7 @@ impl CaseStore for Db {
         match &self.inner.writer {
             Some(tx) => writer::submit(tx, prepared).await,
             None => {
-                let mut done =
+                let (mut done, _) =
                     writer::write(&self.inner.pool, self.inner.engine, &[&prepared]).await?;
                 done.pop()
                     .ok_or_else(|| StoreError::Corrupt("no commit result".into()))

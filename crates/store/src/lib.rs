@@ -47,6 +47,7 @@ struct Inner {
     engine: Engine,
     vault: Arc<Vault>,
     writer: Option<mpsc::Sender<writer::Job>>,
+    stats: Arc<writer::Stats>,
     /// Point reads on the hot path, on an SQLite file.
     reader: Option<sqlite_reader::Reader>,
     sealer: Arc<audit::Sealer>,
@@ -58,12 +59,15 @@ impl Db {
     pub async fn open(options: &DbOptions, vault: Arc<Vault>) -> Result<Db, StoreError> {
         let (pool, engine) = connect::pool(options).await?;
         connect::migrate(&pool, engine).await?;
+        let stats = Arc::new(writer::Stats::default());
         let writer = match (options.group_commit, engine, options.sqlite_path()) {
             (false, _, _) => None,
-            (true, Engine::Sqlite, Some(path)) => {
-                Some(sqlite_writer::spawn(path, options.synchronous)?)
-            }
-            (true, _, _) => Some(writer::spawn(pool.clone(), engine)),
+            (true, Engine::Sqlite, Some(path)) => Some(sqlite_writer::spawn(
+                path,
+                options.synchronous,
+                stats.clone(),
+            )?),
+            (true, _, _) => Some(writer::spawn(pool.clone(), engine, stats.clone())),
         };
         let reader = options.sqlite_path().map(sqlite_reader::Reader::new);
         let sealer = Arc::new(audit::Sealer::new(
@@ -78,6 +82,7 @@ impl Db {
                 engine,
                 vault,
                 writer,
+                stats,
                 reader,
                 sealer,
             }),
@@ -136,6 +141,13 @@ impl service::ports::Health for Db {
                 ))
             })
             .collect()
+    }
+
+    fn writer_stats(&self) -> Option<service::ports::WriterStats> {
+        self.inner
+            .writer
+            .as_ref()
+            .map(|_| self.inner.stats.snapshot())
     }
 
     async fn overdue_tasks(&self, today: chrono::NaiveDate) -> Result<i64, StoreError> {

@@ -15,7 +15,8 @@
 //! appended left to do (ADR 0005).
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use rusqlite::ToSql;
 use rusqlite::types::{ToSqlOutput, ValueRef};
@@ -31,7 +32,7 @@ use crate::prepare::{
     set_flag,
 };
 use crate::sql::Val;
-use crate::writer::{Job, MAX_BATCH, case_number};
+use crate::writer::{Job, MAX_BATCH, Stats, case_number};
 
 /// Binds a value without copying it.
 impl ToSql for Val {
@@ -83,6 +84,7 @@ fn open(path: &PathBuf, synchronous: Synchronous) -> rusqlite::Result<Connection
 pub(crate) fn spawn(
     path: PathBuf,
     synchronous: Synchronous,
+    stats: Arc<Stats>,
 ) -> Result<mpsc::Sender<Job>, StoreError> {
     let mut conn = open(&path, synchronous).map_err(error)?;
     let (tx, mut rx) = mpsc::channel::<Job>(4 * MAX_BATCH);
@@ -99,23 +101,29 @@ pub(crate) fn spawn(
                     }
                 }
                 let commits: Vec<&Prepared> = batch.iter().map(|j| &j.commit).collect();
-                match write_batch(&mut conn, &commits) {
+                let started = Instant::now();
+                let written = write_batch(&mut conn, &commits);
+                if let Ok((_, durable)) = &written {
+                    stats.record(commits.len(), started.elapsed(), *durable);
+                }
+                match written.map(|(results, _)| results) {
                     Ok(results) => {
                         for (job, r) in batch.into_iter().zip(results) {
-                            let _ = job.reply.send(Ok(r));
+                            job.answer(Ok(r));
                         }
                     }
                     Err(e) if batch.len() == 1 => {
                         if let Some(job) = batch.into_iter().next() {
-                            let _ = job.reply.send(Err(e));
+                            job.answer(Err(e));
                         }
                     }
                     Err(_) => {
                         for job in batch {
-                            let r = write_batch(&mut conn, &[&job.commit]);
-                            let _ = job
-                                .reply
-                                .send(r.map(|mut v| v.pop().unwrap_or(Committed { number: None })));
+                            let r =
+                                write_batch(&mut conn, &[&job.commit]).map(|(results, _)| results);
+                            job.answer(
+                                r.map(|mut v| v.pop().unwrap_or(Committed { number: None })),
+                            );
                         }
                     }
                 }
@@ -138,7 +146,12 @@ pub(crate) fn spawn(
     Ok(tx)
 }
 
-fn write_batch(conn: &mut Connection, commits: &[&Prepared]) -> Result<Vec<Committed>, StoreError> {
+/// Writes the commits in one transaction; also says how long its `COMMIT` (the log written and,
+/// with `synchronous=FULL`, synced) took.
+fn write_batch(
+    conn: &mut Connection,
+    commits: &[&Prepared],
+) -> Result<(Vec<Committed>, Duration), StoreError> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(error)?;
@@ -147,8 +160,9 @@ fn write_batch(conn: &mut Connection, commits: &[&Prepared]) -> Result<Vec<Commi
     for c in commits {
         out.push(write_one(&tx, c, &mut chain)?);
     }
+    let committing = Instant::now();
     tx.commit().map_err(error)?;
-    Ok(out)
+    Ok((out, committing.elapsed()))
 }
 
 /// The head of the audit chain as this transaction sees it; it cannot move before the commit.

@@ -9,10 +9,13 @@
 //! others.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use domain::region::RegionCode;
 use domain::workflow::CaseNumber;
-use service::ports::{Committed, StoreError};
+use service::ports::{Committed, StoreError, WriterStats};
 use sqlx::{Any, AnyPool, Row, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
@@ -24,9 +27,49 @@ use crate::sql::{Val, bind_all, for_engine, query, run_rows};
 /// The most commits one transaction carries.
 pub(crate) const MAX_BATCH: usize = 512;
 
+/// The writer's running totals, shared with whoever reports them.
+#[derive(Debug, Default)]
+pub(crate) struct Stats {
+    batches: AtomicU64,
+    commits: AtomicU64,
+    busy_ns: AtomicU64,
+    durable_ns: AtomicU64,
+}
+
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+impl Stats {
+    /// One transaction of `commits` commits, `busy` long, `durable` of it in `COMMIT`.
+    pub(crate) fn record(&self, commits: usize, busy: Duration, durable: Duration) {
+        self.batches.fetch_add(1, Ordering::Relaxed);
+        self.commits
+            .fetch_add(u64::try_from(commits).unwrap_or(0), Ordering::Relaxed);
+        self.busy_ns.fetch_add(nanos(busy), Ordering::Relaxed);
+        self.durable_ns.fetch_add(nanos(durable), Ordering::Relaxed);
+    }
+
+    pub(crate) fn snapshot(&self) -> WriterStats {
+        WriterStats {
+            batches: self.batches.load(Ordering::Relaxed),
+            commits: self.commits.load(Ordering::Relaxed),
+            busy: Duration::from_nanos(self.busy_ns.load(Ordering::Relaxed)),
+            durable: Duration::from_nanos(self.durable_ns.load(Ordering::Relaxed)),
+        }
+    }
+}
+
 pub(crate) struct Job {
     pub commit: Prepared,
-    pub reply: oneshot::Sender<Result<Committed, StoreError>>,
+    reply: oneshot::Sender<Result<Committed, StoreError>>,
+}
+
+impl Job {
+    /// Answers the caller.
+    pub(crate) fn answer(self, result: Result<Committed, StoreError>) {
+        let _ = self.reply.send(result);
+    }
 }
 
 impl std::fmt::Debug for Job {
@@ -37,7 +80,7 @@ impl std::fmt::Debug for Job {
     }
 }
 
-pub(crate) fn spawn(pool: AnyPool, engine: Engine) -> mpsc::Sender<Job> {
+pub(crate) fn spawn(pool: AnyPool, engine: Engine, stats: Arc<Stats>) -> mpsc::Sender<Job> {
     let (tx, mut rx) = mpsc::channel::<Job>(4 * MAX_BATCH);
     tokio::spawn(async move {
         while let Some(first) = rx.recv().await {
@@ -49,24 +92,29 @@ pub(crate) fn spawn(pool: AnyPool, engine: Engine) -> mpsc::Sender<Job> {
                 }
             }
             let commits: Vec<&Prepared> = batch.iter().map(|j| &j.commit).collect();
-            match write(&pool, engine, &commits).await {
+            let started = Instant::now();
+            let written = write(&pool, engine, &commits).await;
+            if let Ok((_, durable)) = &written {
+                stats.record(commits.len(), started.elapsed(), *durable);
+            }
+            match written.map(|(results, _)| results) {
                 Ok(results) => {
                     for (job, r) in batch.into_iter().zip(results) {
-                        let _ = job.reply.send(Ok(r));
+                        job.answer(Ok(r));
                     }
                 }
                 Err(e) if batch.len() == 1 => {
                     if let Some(job) = batch.into_iter().next() {
-                        let _ = job.reply.send(Err(e));
+                        job.answer(Err(e));
                     }
                 }
                 Err(_) => {
                     // Find the bad one(s): each commit alone.
                     for job in batch {
-                        let r = write(&pool, engine, &[&job.commit]).await;
-                        let _ = job
-                            .reply
-                            .send(r.map(|mut v| v.pop().unwrap_or(Committed { number: None })));
+                        let r = write(&pool, engine, &[&job.commit])
+                            .await
+                            .map(|(results, _)| results);
+                        job.answer(r.map(|mut v| v.pop().unwrap_or(Committed { number: None })));
                     }
                 }
             }
@@ -87,12 +135,13 @@ pub(crate) async fn submit(
     answer.await.map_err(|_| StoreError::Closed)?
 }
 
-/// Writes commits in one transaction (begun IMMEDIATE on SQLite, so concurrent writers queue).
+/// Writes commits in one transaction (begun IMMEDIATE on SQLite, so concurrent writers queue);
+/// also says how long its `COMMIT` took.
 pub(crate) async fn write(
     pool: &AnyPool,
     engine: Engine,
     commits: &[&Prepared],
-) -> Result<Vec<Committed>, StoreError> {
+) -> Result<(Vec<Committed>, Duration), StoreError> {
     let mut tx = match engine {
         Engine::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
         Engine::Postgres => pool.begin().await,
@@ -192,13 +241,16 @@ pub(crate) async fn write(
             run_registry(&mut tx, engine, stmt).await?;
         }
     }
+    let committing = Instant::now();
     tx.commit().await.map_err(db_error)?;
-    Ok(commits
+    let durable = committing.elapsed();
+    let results = commits
         .iter()
         .map(|c| Committed {
             number: numbers.get(c.case_id.as_str()).cloned(),
         })
-        .collect())
+        .collect();
+    Ok((results, durable))
 }
 
 async fn run_registry(

@@ -1,6 +1,6 @@
-//! Prometheus metrics at `/metrics`: request counts and latencies by route, cases by status and
-//! overdue tasks. No personal data: routes are the matched patterns (`/api/v1/cases/{id}`),
-//! never the ids themselves.
+//! Prometheus metrics at `/metrics`: request counts and latencies by route, cases by status,
+//! overdue tasks and the group-commit writer's work. No personal data: routes are the matched
+//! patterns (`/api/v1/cases/{id}`), never the ids themselves.
 
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -59,6 +59,35 @@ fn describe() {
     );
     metrics::describe_gauge!("yjs_cases", "Cases by status");
     metrics::describe_gauge!("yjs_tasks_overdue", "Open review tasks past their deadline");
+    metrics::describe_counter!(
+        "yjs_writer_batches_total",
+        "Transactions the group-commit writer has written"
+    );
+    metrics::describe_counter!(
+        "yjs_writer_commits_total",
+        "Case commits the group-commit writer has made durable"
+    );
+    metrics::describe_gauge!(
+        "yjs_writer_busy_seconds",
+        metrics::Unit::Seconds,
+        "Time the group-commit writer has spent writing since start (a rate near 1 means it is the bottleneck)"
+    );
+    metrics::describe_gauge!(
+        "yjs_writer_durable_seconds",
+        metrics::Unit::Seconds,
+        "Of the writer's time, the part in COMMIT: writing and syncing the log"
+    );
+}
+
+/// The writer's figures live in memory: read at every scrape.
+fn writer_figures(state: &AppState) {
+    let Some(w) = state.platform.store.writer_stats() else {
+        return;
+    };
+    metrics::counter!("yjs_writer_batches_total").absolute(w.batches);
+    metrics::counter!("yjs_writer_commits_total").absolute(w.commits);
+    metrics::gauge!("yjs_writer_busy_seconds").set(w.busy.as_secs_f64());
+    metrics::gauge!("yjs_writer_durable_seconds").set(w.durable.as_secs_f64());
 }
 
 /// Counts and times every request by its route pattern.
@@ -127,6 +156,7 @@ pub async fn render(State(state): State<Arc<AppState>>) -> Response {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     };
     refresh_gauges(&state).await;
+    writer_figures(&state);
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         handle.render(),

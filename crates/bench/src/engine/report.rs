@@ -45,6 +45,8 @@ pub struct Row {
     /// CPU milliseconds (whole process, user + system) per case of each run, timed part only:
     /// steadier than cases/s when neighbours slow the machine.
     pub cpu_ms_per_case_all: Vec<f64>,
+    /// The group-commit writer in each run.
+    pub writer_all: Vec<Option<crate::run::WriterFigures>>,
     pub peer: Option<PeerRow>,
     /// Ours over the peer's cases per second, same synchronous setting.
     pub ratio: Option<f64>,
@@ -92,6 +94,7 @@ impl Row {
             step_p99_ms: median.latencies.percentile_ms(99.0),
             cases_per_sec_all: all,
             cpu_ms_per_case_all: runs.iter().map(RunResult::cpu_ms_per_case).collect(),
+            writer_all: runs.iter().map(|r| r.writer).collect(),
             peer,
             ratio,
         }
@@ -200,6 +203,21 @@ impl Table {
                 all.join(", "),
                 cpu.join(", ")
             )?;
+            let busy: Vec<String> = r
+                .writer_all
+                .iter()
+                .flatten()
+                .map(|w| {
+                    format!(
+                        "{:.0} % ({:.0} per transaction)",
+                        w.busy * 100.0,
+                        w.commits_per_batch
+                    )
+                })
+                .collect();
+            if !busy.is_empty() {
+                write!(out, "; writer busy: {}", busy.join(", "))?;
+            }
             if let Some(p) = &r.peer {
                 let all: Vec<String> = p
                     .cases_per_sec_all

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, anyhow, ensure};
 use domain::workflow::CaseId;
-use service::ports::{CaseStore, CatalogStore};
+use service::ports::{CaseStore, CatalogStore, Health as _, WriterStats};
 use service::{Catalogs, Platform};
 use sqlx::Row as _;
 use store::{Db, DbOptions, Synchronous};
@@ -56,10 +56,37 @@ pub struct RunResult {
     pub cpu_seconds: f64,
     /// Every use-case call.
     pub latencies: Latencies,
+    /// The group-commit writer over the timed part, if there is one.
+    pub writer: Option<WriterFigures>,
     /// The durability setting in force, as the engine reports it.
     pub durability: String,
     /// The engine's version.
     pub version: String,
+}
+
+/// What the group-commit writer did during the timed part: is it the bottleneck (busy nearly
+/// all the time), and how many commits share one durable transaction?
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct WriterFigures {
+    /// Share of the timed part the writer spent writing transactions.
+    pub busy: f64,
+    pub commits_per_batch: f64,
+    /// Milliseconds per transaction in `COMMIT` (the log written and synced).
+    pub commit_ms: f64,
+}
+
+impl WriterFigures {
+    fn between(before: WriterStats, after: WriterStats, seconds: f64) -> Option<Self> {
+        let batches = after.batches.checked_sub(before.batches)?;
+        let commits = after.commits.checked_sub(before.commits)?;
+        let busy = after.busy.checked_sub(before.busy)?.as_secs_f64();
+        let durable = after.durable.checked_sub(before.durable)?.as_secs_f64();
+        (batches > 0).then(|| Self {
+            busy: busy / seconds,
+            commits_per_batch: commits as f64 / batches as f64,
+            commit_ms: durable * 1000.0 / batches as f64,
+        })
+    }
 }
 
 impl RunResult {
@@ -189,6 +216,7 @@ async fn run_on(config: &RunConfig, options: &DbOptions) -> anyhow::Result<RunRe
     let next = Arc::new(AtomicU32::new(0));
     let done = Arc::new(AtomicU32::new(0));
     let cpu_before = bench::cpu::own_seconds();
+    let writer_before = platform.store.writer_stats();
     let started = Instant::now();
     let progress = tokio::spawn(progress(done.clone(), config.cases, started));
     let mut workers = JoinSet::new();
@@ -226,6 +254,9 @@ async fn run_on(config: &RunConfig, options: &DbOptions) -> anyhow::Result<RunRe
     }
     let seconds = started.elapsed().as_secs_f64();
     let cpu_seconds = bench::cpu::own_seconds() - cpu_before;
+    let writer = writer_before
+        .zip(platform.store.writer_stats())
+        .and_then(|(before, after)| WriterFigures::between(before, after, seconds));
     progress.abort();
 
     // Untimed: the database holds every case concluded, every decision done.
@@ -294,6 +325,7 @@ async fn run_on(config: &RunConfig, options: &DbOptions) -> anyhow::Result<RunRe
         steps,
         seconds,
         cpu_seconds,
+        writer,
         latencies: all,
         durability,
         version,
@@ -307,6 +339,14 @@ async fn run_on(config: &RunConfig, options: &DbOptions) -> anyhow::Result<RunRe
         result.latencies.percentile_ms(50.0),
         result.latencies.percentile_ms(99.0),
     );
+    if let Some(w) = &result.writer {
+        eprintln!(
+            "  writer: busy {:.0} % of the time, {:.1} commits per transaction, COMMIT {:.2} ms per transaction",
+            w.busy * 100.0,
+            w.commits_per_batch,
+            w.commit_ms
+        );
+    }
     if std::env::var("BENCH_DEBUG").is_ok_and(|v| v == "1") {
         eprintln!("  per step (ms):          p50      p99     mean");
         for (name, l) in STEP_NAMES.iter().zip(&per_step) {

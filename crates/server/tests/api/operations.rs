@@ -41,6 +41,14 @@ async fn health_readiness_and_metrics() {
         "{text}"
     );
     assert!(text.contains("yjs_tasks_overdue"), "{text}");
+    // The submission went through the group-commit writer.
+    let commits: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("yjs_writer_commits_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    assert!(commits >= 1, "{text}");
+    assert!(text.contains("yjs_writer_busy_seconds "), "{text}");
     assert!(!text.contains(&case_id), "ids stay out of metrics");
     assert!(!text.contains(id.as_str()));
 }
