@@ -143,3 +143,58 @@ impl RowGet for OwnedRow {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database file in a fresh folder under the system's temporary directory.
+    fn database() -> (PathBuf, Connection) {
+        let dir = std::env::temp_dir().join(format!("yjs-reader-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("r.db");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             CREATE TABLE t (id TEXT PRIMARY KEY, n BIGINT, b BLOB, o TEXT);
+             INSERT INTO t VALUES ('a', 7, x'0102', NULL), ('b', 8, NULL, 'x');",
+        )
+        .unwrap();
+        (path, conn)
+    }
+
+    #[test]
+    fn reads_rows_by_column_name_with_positional_parameters() {
+        let (path, writer) = database();
+        let reader = Reader::new(path.clone());
+        let rows = reader
+            .rows(
+                "SELECT id, n, b, o FROM t WHERE n >= $1 ORDER BY id",
+                &[Val::Int(7)],
+            )
+            .unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].text("id").unwrap(), "a");
+        assert_eq!(rows[0].int("n").unwrap(), 7);
+        assert_eq!(rows[0].opt_blob("b").unwrap(), Some(vec![1, 2]));
+        assert_eq!(rows[0].opt_text("o").unwrap(), None);
+        assert_eq!(rows[1].opt_text("o").unwrap().as_deref(), Some("x"));
+        // A wrong type or an unknown column is corrupt data, not a panic.
+        assert!(matches!(rows[0].int("id"), Err(StoreError::Corrupt(_))));
+        assert!(matches!(rows[0].text("nope"), Err(StoreError::Corrupt(_))));
+        assert!(matches!(rows[0].text("o"), Err(StoreError::Corrupt(_))));
+
+        // A pooled connection sees what another connection committed after its last read.
+        writer
+            .execute("INSERT INTO t VALUES ('c', 9, NULL, NULL)", [])
+            .unwrap();
+        let rows = reader
+            .rows("SELECT id FROM t WHERE n = $1", &[Val::Int(9)])
+            .unwrap();
+        assert_eq!(rows.len(), 1);
+        // It is read-only.
+        assert!(reader.rows("DELETE FROM t", &[]).is_err());
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+}
