@@ -58,7 +58,9 @@ impl Reader {
                 | OpenFlags::SQLITE_OPEN_URI,
         )
         .map_err(error)?;
-        conn.execute_batch("PRAGMA busy_timeout = 30000; PRAGMA cache_size = -8192;")
+        // No large page cache: in WAL mode a connection drops its cached pages whenever another
+        // transaction has committed since its last read, which on this path is nearly always.
+        conn.execute_batch("PRAGMA busy_timeout = 30000;")
             .map_err(error)?;
         conn.set_prepared_statement_cache_capacity(16);
         Ok(conn)
