@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod scratch;
+pub mod serve;
 
 use std::sync::{Arc, Mutex};
 

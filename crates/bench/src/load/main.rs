@@ -32,7 +32,7 @@ use anyhow::{Context as _, bail};
 use clap::{Parser, ValueEnum};
 
 use crate::report::{Measured, Step};
-use crate::server::{Database, Engine, Server};
+use crate::server::{Database, Engine};
 use crate::traffic::Client;
 
 /// Load the real server over HTTP and report throughput and latency.
@@ -150,7 +150,7 @@ async fn bench(args: Args) -> anyhow::Result<()> {
                 eprintln!("{}", probe.line());
                 probes.push(probe);
             }
-            let db = Database::create(engine, &dir, &args.pg_url).await?;
+            let db = server::database(engine, &dir, &args.pg_url).await?;
             runs.push(run_once(&args, &server_bin, &catalog_dir, &catalog, &db).await?);
         }
         steps.extend(Step::medians(engine, runs));
@@ -166,7 +166,7 @@ async fn run_once(
     catalog: &domain::catalog::Catalog,
     db: &Database,
 ) -> anyhow::Result<Vec<Measured>> {
-    let mut server = Server::start(server_bin, catalog_dir, db).await?;
+    let mut server = server::start(server_bin, catalog_dir, db).await?;
     let client = Client::log_in(&server.url).await?;
     let mut next: u32 = 0;
     let mut prepare = |count: u32| {
@@ -239,7 +239,7 @@ async fn check(
     acknowledged: &[(String, String)],
     unanswered: usize,
 ) -> anyhow::Result<()> {
-    let stored: HashSet<(String, String)> = db.stored_cases().await?.into_iter().collect();
+    let stored: HashSet<(String, String)> = server::stored_cases(db).await?.into_iter().collect();
     let missing = acknowledged.iter().filter(|c| !stored.contains(c)).count();
     let acked: HashSet<&(String, String)> = acknowledged.iter().collect();
     let extra = stored.iter().filter(|c| !acked.contains(c)).count();

@@ -32,7 +32,7 @@ use reqwest::StatusCode;
 use testkit::app::TestEngine;
 
 use api::{Api, Entry, WINDOWS};
-use server::{Database, Server};
+use server::Server;
 
 /// Concurrent clients during the load.
 const WORKERS: usize = 8;
@@ -152,8 +152,8 @@ async fn crash_and_recover(engine: TestEngine) {
             .unwrap_or_else(|e| panic!("catalog: {e}"))
             .catalog,
     );
-    let database = Database::create(engine).await;
-    let mut server = Server::start(&database).await;
+    let database = server::database(engine).await;
+    let mut server = server::start(&database).await;
     let tokens = api::log_in(&server.url).await;
     let ledger: Arc<Mutex<Ledger>> = Arc::default();
     let next = Arc::new(AtomicU32::new(0));
@@ -218,7 +218,7 @@ async fn crash_and_recover(engine: TestEngine) {
         };
 
         // Restart on the same database; the sessions survive; every case reads back whole.
-        server = Server::start(&database).await;
+        server = server::start(&database).await;
         let api = Api::new(&server.url, tokens.clone(), catalog.clone());
         for (window, (username, _, _)) in WINDOWS.iter().enumerate() {
             let me = api.me(window).await;
