@@ -183,6 +183,13 @@ impl CaseStore for Db {
     }
 
     async fn count_cases_by_status(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        self.status_counts().await
+    }
+}
+
+impl Db {
+    /// How many cases are in each status, by status.
+    pub(crate) async fn status_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
         let rows =
             query("SELECT status, COUNT(*) AS n FROM cases GROUP BY status ORDER BY status".into())
                 .fetch_all(&self.inner.pool)

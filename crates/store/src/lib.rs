@@ -128,19 +128,7 @@ impl service::ports::Health for Db {
     }
 
     async fn case_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
-        use sqlx::Row;
-        let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM cases GROUP BY status")
-            .fetch_all(&self.inner.pool)
-            .await
-            .map_err(db_error)?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    r.try_get("status").map_err(db_error)?,
-                    r.try_get("n").map_err(db_error)?,
-                ))
-            })
-            .collect()
+        self.status_counts().await
     }
 
     fn writer_stats(&self) -> Option<service::ports::WriterStats> {

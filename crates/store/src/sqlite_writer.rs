@@ -32,7 +32,7 @@ use crate::prepare::{
     set_flag,
 };
 use crate::sql::Val;
-use crate::writer::{Job, MAX_BATCH, Stats, case_number};
+use crate::writer::{Job, MAX_BATCH, Stats, case_number, gather, settle};
 
 /// Binds a value without copying it.
 impl ToSql for Val {
@@ -93,39 +93,13 @@ pub(crate) fn spawn(
         .name("yjs-sqlite-writer".into())
         .spawn(move || {
             while let Some(first) = rx.blocking_recv() {
-                let mut batch = vec![first];
-                while batch.len() < MAX_BATCH {
-                    match rx.try_recv() {
-                        Ok(job) => batch.push(job),
-                        Err(_) => break,
-                    }
-                }
+                let batch = gather(first, &mut rx);
                 let commits: Vec<&Prepared> = batch.iter().map(|j| &j.commit).collect();
                 let started = Instant::now();
                 let written = write_batch(&mut conn, &commits);
-                if let Ok((_, durable)) = &written {
-                    stats.record(commits.len(), started.elapsed(), *durable);
-                }
-                match written.map(|(results, _)| results) {
-                    Ok(results) => {
-                        for (job, r) in batch.into_iter().zip(results) {
-                            job.answer(Ok(r));
-                        }
-                    }
-                    Err(e) if batch.len() == 1 => {
-                        if let Some(job) = batch.into_iter().next() {
-                            job.answer(Err(e));
-                        }
-                    }
-                    Err(_) => {
-                        for job in batch {
-                            let r =
-                                write_batch(&mut conn, &[&job.commit]).map(|(results, _)| results);
-                            job.answer(
-                                r.map(|mut v| v.pop().unwrap_or(Committed { number: None })),
-                            );
-                        }
-                    }
+                for job in settle(batch, written, started, &stats) {
+                    let alone = write_batch(&mut conn, &[&job.commit]);
+                    job.answer_alone(alone);
                 }
             }
             let _ = stop_tx.send(());

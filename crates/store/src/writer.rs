@@ -70,6 +70,13 @@ impl Job {
     pub(crate) fn answer(self, result: Result<Committed, StoreError>) {
         let _ = self.reply.send(result);
     }
+
+    /// Answers the caller with the outcome of its commit written in a transaction of its own.
+    pub(crate) fn answer_alone(self, written: Result<(Vec<Committed>, Duration), StoreError>) {
+        self.answer(
+            written.map(|(mut results, _)| results.pop().unwrap_or(Committed { number: None })),
+        );
+    }
 }
 
 impl std::fmt::Debug for Job {
@@ -84,43 +91,57 @@ pub(crate) fn spawn(pool: AnyPool, engine: Engine, stats: Arc<Stats>) -> mpsc::S
     let (tx, mut rx) = mpsc::channel::<Job>(4 * MAX_BATCH);
     tokio::spawn(async move {
         while let Some(first) = rx.recv().await {
-            let mut batch = vec![first];
-            while batch.len() < MAX_BATCH {
-                match rx.try_recv() {
-                    Ok(job) => batch.push(job),
-                    Err(_) => break,
-                }
-            }
+            let batch = gather(first, &mut rx);
             let commits: Vec<&Prepared> = batch.iter().map(|j| &j.commit).collect();
             let started = Instant::now();
             let written = write(&pool, engine, &commits).await;
-            if let Ok((_, durable)) = &written {
-                stats.record(commits.len(), started.elapsed(), *durable);
-            }
-            match written.map(|(results, _)| results) {
-                Ok(results) => {
-                    for (job, r) in batch.into_iter().zip(results) {
-                        job.answer(Ok(r));
-                    }
-                }
-                Err(e) if batch.len() == 1 => {
-                    if let Some(job) = batch.into_iter().next() {
-                        job.answer(Err(e));
-                    }
-                }
-                Err(_) => {
-                    // Find the bad one(s): each commit alone.
-                    for job in batch {
-                        let r = write(&pool, engine, &[&job.commit])
-                            .await
-                            .map(|(results, _)| results);
-                        job.answer(r.map(|mut v| v.pop().unwrap_or(Committed { number: None })));
-                    }
-                }
+            for job in settle(batch, written, started, &stats) {
+                let alone = write(&pool, engine, &[&job.commit]).await;
+                job.answer_alone(alone);
             }
         }
     });
     tx
+}
+
+/// The first commit and every other one already queued, up to [`MAX_BATCH`].
+pub(crate) fn gather(first: Job, rx: &mut mpsc::Receiver<Job>) -> Vec<Job> {
+    let mut batch = vec![first];
+    while batch.len() < MAX_BATCH {
+        match rx.try_recv() {
+            Ok(job) => batch.push(job),
+            Err(_) => break,
+        }
+    }
+    batch
+}
+
+/// Answers the callers of a batch written in one transaction (`written`: each commit's result
+/// and the time spent in `COMMIT`) and records it. A failed batch of one gets its error; a
+/// larger failed batch is handed back, to be retried commit by commit, so that one bad commit
+/// (a conflict) never fails the others.
+pub(crate) fn settle(
+    batch: Vec<Job>,
+    written: Result<(Vec<Committed>, Duration), StoreError>,
+    started: Instant,
+    stats: &Stats,
+) -> Vec<Job> {
+    match written {
+        Ok((results, durable)) => {
+            stats.record(batch.len(), started.elapsed(), durable);
+            for (job, r) in batch.into_iter().zip(results) {
+                job.answer(Ok(r));
+            }
+            Vec::new()
+        }
+        Err(e) if batch.len() == 1 => {
+            if let Some(job) = batch.into_iter().next() {
+                job.answer(Err(e));
+            }
+            Vec::new()
+        }
+        Err(_) => batch,
+    }
 }
 
 /// Sends a commit to a writer and waits until it is durable.
