@@ -37,6 +37,7 @@ impl Actor {
 pub struct Event {
     /// 1-based position in the case's timeline.
     pub seq: u64,
+    #[serde(with = "crate::time::instant_text")]
     pub at: DateTime<Utc>,
     pub actor: Actor,
     pub kind: EventKind,
