@@ -13,9 +13,16 @@ use serde::{Deserialize, Serialize};
 use crate::DataError;
 
 /// A region code: 6 digits for the city, counties and zones, 9 digits for townships.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(try_from = "String")]
 pub struct RegionCode(String);
+
+/// Written as its text, borrowed (`into = "String"` would copy it for every event).
+impl Serialize for RegionCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
 
 /// Why a region code was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -20,9 +20,16 @@ use crate::rules::params::{Citation, Parameters};
 use crate::rules::program::ItemBits;
 
 /// A stable item code such as `cert.new` or `subsidy.nursing`.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(try_from = "String")]
 pub struct ItemCode(String);
+
+/// Written as its text, borrowed (`into = "String"` would copy it for every event).
+impl Serialize for ItemCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
 
 /// Why an item code was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
