@@ -57,11 +57,6 @@ impl TryFrom<String> for RegionCode {
         Self::parse(&value)
     }
 }
-impl From<RegionCode> for String {
-    fn from(value: RegionCode) -> Self {
-        value.0
-    }
-}
 impl fmt::Debug for RegionCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

@@ -64,11 +64,6 @@ impl TryFrom<String> for ItemCode {
         Self::parse(&value)
     }
 }
-impl From<ItemCode> for String {
-    fn from(value: ItemCode) -> Self {
-        value.0
-    }
-}
 impl fmt::Debug for ItemCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
