@@ -1,7 +1,7 @@
 //! Blind indexes: HMAC-SM3 of a normalized value, for equality lookups on
 //! encrypted columns without decrypting them.
 
-use crate::hash::{hmac_sm3, hmac_sm3_parts};
+use crate::hash::HmacSm3;
 use crate::key::{InvalidKeyLength, KeyFileError, decode_key, key_array, parse_fields};
 use crate::random;
 use std::fmt;
@@ -13,6 +13,9 @@ const BLIND_INDEX_KEY_HEADER: &str = "yijianshi-blind-index-key v1";
 #[derive(Clone)]
 pub struct BlindIndexKey {
     key: [u8; 32],
+    /// The HMAC with the key's inner and outer blocks already hashed: an index then costs two
+    /// SM3 blocks instead of four.
+    mac: HmacSm3,
 }
 
 impl BlindIndexKey {
@@ -23,8 +26,13 @@ impl BlindIndexKey {
     /// If the operating system RNG fails (see the crate docs).
     #[must_use]
     pub fn generate() -> Self {
+        Self::from_array(random::random_bytes())
+    }
+
+    fn from_array(key: [u8; 32]) -> Self {
         Self {
-            key: random::random_bytes(),
+            mac: HmacSm3::new(&key),
+            key,
         }
     }
 
@@ -34,9 +42,7 @@ impl BlindIndexKey {
     ///
     /// [`InvalidKeyLength`] unless `key` is exactly 32 bytes.
     pub fn from_bytes(key: &[u8]) -> Result<Self, InvalidKeyLength> {
-        Ok(Self {
-            key: key_array(key)?,
-        })
+        Ok(Self::from_array(key_array(key)?))
     }
 
     /// `HMAC-SM3(key, normalized_value)` over the UTF-8 bytes. Deterministic:
@@ -44,7 +50,7 @@ impl BlindIndexKey {
     /// because any byte difference gives an unrelated index.
     #[must_use]
     pub fn index(&self, normalized_value: &str) -> BlindIndex {
-        BlindIndex(hmac_sm3(&self.key, normalized_value.as_bytes()))
+        BlindIndex(self.mac.of(&[normalized_value.as_bytes()]))
     }
 
     /// `HMAC-SM3(key, parts[0] || parts[1] || …)` over raw bytes, for values that are not text
@@ -52,7 +58,7 @@ impl BlindIndexKey {
     /// an index of one kind of value never equals an index of another kind.
     #[must_use]
     pub fn index_parts(&self, parts: &[&[u8]]) -> BlindIndex {
-        BlindIndex(hmac_sm3_parts(&self.key, parts))
+        BlindIndex(self.mac.of(parts))
     }
 
     /// The key file text: `yijianshi-blind-index-key v1`, `key=<64 lowercase hex>`,
@@ -72,9 +78,7 @@ impl BlindIndexKey {
     /// key is not 64 hex digits.
     pub fn parse_key_file(text: &str) -> Result<Self, KeyFileError> {
         let [key] = parse_fields(text, BLIND_INDEX_KEY_HEADER, &["key"])?;
-        Ok(Self {
-            key: decode_key::<32>(key)?,
-        })
+        Ok(Self::from_array(decode_key::<32>(key)?))
     }
 }
 

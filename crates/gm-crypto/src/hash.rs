@@ -50,13 +50,31 @@ pub fn hmac_sm3(key: &[u8], data: &[u8]) -> [u8; 32] {
 }
 
 /// HMAC-SM3 under `key` of the concatenation of `parts`, without copying them together.
-pub(crate) fn hmac_sm3_parts(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
-    let mut mac = hmac::Hmac::<Sm3>::new_from_slice(key)
-        .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
-    for part in parts {
-        mac.update(part);
+fn hmac_sm3_parts(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    HmacSm3::new(key).of(parts)
+}
+
+/// HMAC-SM3 keyed once: the key's inner and outer padded blocks are hashed when it is made, so
+/// each MAC then hashes only the message and the outer block.
+#[derive(Clone)]
+pub(crate) struct HmacSm3(hmac::Hmac<Sm3>);
+
+impl HmacSm3 {
+    pub(crate) fn new(key: &[u8]) -> Self {
+        Self(
+            hmac::Hmac::<Sm3>::new_from_slice(key)
+                .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length")),
+        )
     }
-    mac.finalize().into_bytes().into()
+
+    /// `HMAC-SM3(key, parts[0] || parts[1] || …)`.
+    pub(crate) fn of(&self, parts: &[&[u8]]) -> [u8; 32] {
+        let mut mac = self.0.clone();
+        for part in parts {
+            mac.update(part);
+        }
+        mac.finalize().into_bytes().into()
+    }
 }
 
 #[cfg(test)]

@@ -195,10 +195,7 @@ mod tests {
     fn a_key_file_is_written_whole_over_the_leftover_of_a_crashed_attempt() {
         let dir = std::env::temp_dir().join(format!(
             "yjs-keys-{}",
-            gm_crypto::random_bytes::<6>()
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
+            gm_crypto::to_hex(&gm_crypto::random_bytes::<6>())
         ));
         let path = dir.join("keys/data-key.txt");
         let tmp = dir.join("keys/data-key.txt.tmp");

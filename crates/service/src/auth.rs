@@ -224,10 +224,7 @@ impl AuthError {
 }
 
 fn token_hash(token: &str) -> String {
-    gm_crypto::sm3(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    gm_crypto::to_hex(&gm_crypto::sm3(token.as_bytes()))
 }
 
 fn chrono_dur(d: Duration) -> chrono::Duration {

@@ -52,11 +52,7 @@ pub fn digest(files: &[SourceFile]) -> String {
         h.update(f.text.as_bytes());
         h.update(&[0]);
     }
-    h.finalize()
-        .iter()
-        .take(6)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    gm_crypto::to_hex(&h.finalize()[..6])
 }
 
 /// The current catalog and the older versions, loaded on demand from the store.

@@ -87,10 +87,7 @@ fn capture_logs() {
 }
 
 fn random_name() -> String {
-    gm_crypto::random_bytes::<6>()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    gm_crypto::to_hex(&gm_crypto::random_bytes::<6>())
 }
 
 /// The engines to test on: SQLite, and PostgreSQL when `TEST_DATABASE_URL` is set.

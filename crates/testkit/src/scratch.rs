@@ -15,10 +15,7 @@ pub struct ScratchPostgres {
 
 impl ScratchPostgres {
     pub async fn create(admin: &str, prefix: &str) -> Result<Self, sqlx::Error> {
-        let random: String = gm_crypto::random_bytes::<6>()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let random: String = gm_crypto::to_hex(&gm_crypto::random_bytes::<6>());
         let name = format!("{prefix}_{random}");
         let mut c = sqlx::PgConnection::connect(admin).await?;
         sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))

@@ -36,10 +36,7 @@ impl Database {
         label: &str,
         pg_admin: &str,
     ) -> Result<Database, String> {
-        let random: String = gm_crypto::random_bytes::<6>()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let random: String = gm_crypto::to_hex(&gm_crypto::random_bytes::<6>());
         let root = dir.join(format!("{label}-{random}"));
         let data_dir = root.join("data");
         std::fs::create_dir_all(&data_dir)

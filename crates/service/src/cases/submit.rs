@@ -13,10 +13,7 @@ fn request_hash(r: &SubmitRequest) -> String {
         "answers": r.answers,
         "via_agent": r.via_agent,
     });
-    gm_crypto::sm3(canonical.to_string().as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    gm_crypto::to_hex(&gm_crypto::sm3(canonical.to_string().as_bytes()))
 }
 
 impl<S: Store> Platform<S> {
