@@ -85,6 +85,15 @@ pub enum Level {
 }
 
 impl Level {
+    /// The stored key: the serde name.
+    pub fn key(self) -> &'static str {
+        match self {
+            Level::City => "city",
+            Level::County => "county",
+            Level::Township => "township",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Level::City => "市级",
@@ -507,5 +516,18 @@ impl Catalog {
 impl ItemBits for Catalog {
     fn bit(&self, item: &ItemCode) -> Option<u32> {
         self.index.get(item).and_then(|&i| u32::try_from(i).ok())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Level;
+
+    #[test]
+    fn a_level_key_is_its_serde_name() {
+        for level in [Level::City, Level::County, Level::Township] {
+            let json = serde_json::to_string(&level).unwrap_or_default();
+            assert_eq!(json, format!("\"{}\"", level.key()));
+        }
     }
 }
