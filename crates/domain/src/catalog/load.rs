@@ -729,7 +729,7 @@ impl Catalog {
         if !errors.is_empty() {
             return Err(CatalogErrors(errors));
         }
-        let index: HashMap<ItemCode, usize> = items
+        let index: HashMap<ItemCode, usize, foldhash::fast::RandomState> = items
             .iter()
             .enumerate()
             .map(|(i, it)| (it.code.clone(), i))

@@ -473,7 +473,9 @@ pub struct Catalog {
     pub sources: BTreeMap<String, PolicySource>,
     pub params: Parameters,
     items: Vec<Item>,
-    index: HashMap<ItemCode, usize>,
+    /// Items by code. foldhash, not SipHash: the catalog is our own data, not an attacker's,
+    /// and a case's transitions look items up a hundred times.
+    index: HashMap<ItemCode, usize, foldhash::fast::RandomState>,
     pub scenarios: Vec<Scenario>,
 }
 
