@@ -28,9 +28,11 @@ use crate::{Db, db_error};
 pub(crate) const AUDIT_INSERT_HEAD: &str =
     "INSERT INTO audit_log (at, actor, action, subject, reason, detail) VALUES ";
 pub(crate) const AUDIT_COLUMNS: usize = 6;
-/// One row inserted already linked into the chain (by a writer holding the write lock).
-pub(crate) const AUDIT_INSERT_SEALED: &str = "INSERT INTO audit_log \
-     (at, actor, action, subject, reason, detail, seq, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?)";
+/// The table and columns of rows inserted already linked into the chain (by a writer holding the
+/// write lock; 9 columns).
+pub(crate) const AUDIT_SEALED_TARGET: &str =
+    "audit_log (at, actor, action, subject, reason, detail, seq, prev_hash, hash)";
+pub(crate) const AUDIT_SEALED_COLUMNS: usize = 9;
 /// The newest entry of the chain.
 pub(crate) const AUDIT_HEAD: &str =
     "SELECT seq, hash FROM audit_log WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1";

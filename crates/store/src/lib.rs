@@ -22,6 +22,7 @@ mod registry;
 mod rows;
 mod scope;
 mod sql;
+mod sqlite_multi;
 mod sqlite_reader;
 mod sqlite_writer;
 mod writer;

@@ -56,8 +56,7 @@ pub(crate) const CASE_UPSERT: &str = "INSERT INTO cases (id, number, unit, towns
      ON CONFLICT (id) DO UPDATE SET status = excluded.status, status_at = excluded.status_at";
 pub(crate) const CASE_UPSERT_TAIL: &str =
     " ON CONFLICT (id) DO UPDATE SET status = excluded.status, status_at = excluded.status_at";
-pub(crate) const EVENT_INSERT: &str =
-    "INSERT INTO case_events (case_id, seq, last_seq, at, events) VALUES (?,?,?,?,?)";
+pub(crate) const EVENT_TARGET: &str = "case_events (case_id, seq, last_seq, at, events)";
 pub(crate) const TASK_COLUMNS: &str = "id, case_id, n, item, step, step_name, department, level, region, region_path, \
      status, due_on, opened_at, decided_at";
 pub(crate) const TASK_UPSERT_TAIL: &str = " ON CONFLICT (case_id, n) DO UPDATE SET status = excluded.status, \

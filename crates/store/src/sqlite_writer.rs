@@ -26,14 +26,16 @@ use rusqlite::{
 use service::ports::{Committed, StoreError};
 use tokio::sync::mpsc;
 
-use crate::audit::{AUDIT_HEAD, AUDIT_INSERT_SEALED, PreparedAudit};
+use crate::audit::{AUDIT_HEAD, AUDIT_SEALED_COLUMNS, AUDIT_SEALED_TARGET, PreparedAudit};
 use crate::connect::Synchronous;
 use crate::prepare::IDEMPOTENCY_INSERT;
 use crate::prepare::{
-    CASE_UPSERT, EVENT_INSERT, FORM_INSERT, NUMBER_BUMP, Prepared, RegistryStmt, TASK_UPSERT,
+    CASE_UPSERT, EVENT_TARGET, FORM_INSERT, NUMBER_BUMP, Prepared, RegistryStmt, TASK_UPSERT,
     set_flag,
 };
 use crate::sql::Val;
+
+use crate::sqlite_multi::MultiInsert;
 use crate::writer::{Job, MAX_BATCH, Stats, case_number, gather, settle};
 
 /// Binds a value without copying it.
@@ -52,7 +54,7 @@ impl ToSql for Val {
     }
 }
 
-fn error(e: rusqlite::Error) -> StoreError {
+pub(crate) fn error(e: rusqlite::Error) -> StoreError {
     if let rusqlite::Error::SqliteFailure(f, msg) = &e
         && f.code == rusqlite::ErrorCode::ConstraintViolation
     {
@@ -94,13 +96,14 @@ pub(crate) fn spawn(
     std::thread::Builder::new()
         .name("yjs-sqlite-writer".into())
         .spawn(move || {
+            let inserts = Inserts::new();
             while let Some(first) = rx.blocking_recv() {
                 let batch = gather(first, &mut rx);
                 let commits: Vec<&Prepared> = batch.iter().map(|j| &j.commit).collect();
                 let started = Instant::now();
-                let written = write_batch(&mut conn, &commits);
+                let written = write_batch(&mut conn, &inserts, &commits);
                 for job in settle(batch, written, started, &stats) {
-                    let alone = write_batch(&mut conn, &[&job.commit]);
+                    let alone = write_batch(&mut conn, &inserts, &[&job.commit]);
                     job.answer_alone(alone);
                 }
             }
@@ -122,10 +125,29 @@ pub(crate) fn spawn(
     Ok(tx)
 }
 
+/// The multi-row inserts of the tables every commit writes to.
+struct Inserts {
+    events: MultiInsert,
+    audit: MultiInsert,
+}
+
+impl Inserts {
+    fn new() -> Self {
+        Self {
+            events: MultiInsert::new(EVENT_TARGET, 5, ""),
+            audit: MultiInsert::new(AUDIT_SEALED_TARGET, AUDIT_SEALED_COLUMNS, ""),
+        }
+    }
+}
+
 /// Writes the commits in one transaction; also says how long its `COMMIT` (the log written and,
-/// with `synchronous=FULL`, synced) took.
+/// with `synchronous=FULL`, synced) took. Each commit's number, case row, form, idempotency key
+/// and registry changes are written in commit order; then the timeline rows, the tasks and the
+/// audit entries of the whole batch, a few multi-row statements each. A commit's conflict fails
+/// the batch, which is then retried commit by commit.
 fn write_batch(
     conn: &mut Connection,
+    inserts: &Inserts,
     commits: &[&Prepared],
 ) -> Result<(Vec<Committed>, Duration), StoreError> {
     let tx = conn
@@ -134,14 +156,45 @@ fn write_batch(
     let mut out = Vec::with_capacity(commits.len());
     {
         let mut stmts = Statements::new(&tx);
-        let mut chain = chain_head(&tx)?;
         for c in commits {
-            out.push(write_one(&tx, &mut stmts, c, &mut chain)?);
+            out.push(write_one(&tx, &mut stmts, c)?);
+        }
+        // One row at a time: a multi-row upsert keeps a statement journal of the pages it
+        // changes, which cost more than it saved (ADR 0002).
+        for t in commits.iter().flat_map(|c| &c.tasks) {
+            stmts.exec(Hot::Task, t)?;
         }
     }
+    let events: Vec<&[Val]> = commits.iter().map(|c| c.events.as_slice()).collect();
+    inserts.events.run(&tx, &events)?;
+    let entries: Vec<&PreparedAudit> = commits.iter().flat_map(|c| &c.audit).collect();
+    let links = chain_head(&tx)?.link(&entries);
+    let audit: Vec<[ToSqlOutput<'_>; AUDIT_SEALED_COLUMNS]> = entries
+        .iter()
+        .zip(&links)
+        .map(|(a, link)| audit_row(a, link))
+        .collect();
+    inserts.audit.run(&tx, &audit)?;
     let committing = Instant::now();
     tx.commit().map_err(error)?;
     Ok((out, committing.elapsed()))
+}
+
+/// An audit entry's row, borrowed from the entry and its link.
+fn audit_row<'a>(a: &'a PreparedAudit, link: &'a Link) -> [ToSqlOutput<'a>; AUDIT_SEALED_COLUMNS] {
+    let e = &a.entry;
+    let text = |s: &'a str| ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes()));
+    [
+        ToSqlOutput::Owned(rusqlite::types::Value::Integer(e.at.timestamp_micros())),
+        text(&e.actor),
+        text(&e.action),
+        text(&e.subject),
+        text(&e.reason),
+        text(&e.detail),
+        ToSqlOutput::Owned(rusqlite::types::Value::Integer(link.seq)),
+        text(&link.prev_hash),
+        text(&link.hash),
+    ]
 }
 
 /// The hot statements, taken from the connection's cache once per transaction instead of once
@@ -157,33 +210,27 @@ struct Statements<'t> {
 enum Hot {
     Number,
     Case,
-    Event,
     Task,
     Form,
     Idempotency,
-    Audit,
 }
 
 impl Hot {
-    const ALL: [Self; 7] = [
+    const ALL: [Self; 5] = [
         Self::Number,
         Self::Case,
-        Self::Event,
         Self::Task,
         Self::Form,
         Self::Idempotency,
-        Self::Audit,
     ];
 
     fn sql(self) -> &'static str {
         match self {
             Self::Number => NUMBER_BUMP,
             Self::Case => CASE_UPSERT,
-            Self::Event => EVENT_INSERT,
             Self::Task => TASK_UPSERT,
             Self::Form => FORM_INSERT,
             Self::Idempotency => IDEMPOTENCY_INSERT,
-            Self::Audit => AUDIT_INSERT_SEALED,
         }
     }
 }
@@ -217,6 +264,33 @@ struct Chain {
     hash: String,
 }
 
+/// An entry's place in the chain.
+struct Link {
+    seq: i64,
+    prev_hash: String,
+    hash: String,
+}
+
+impl Chain {
+    /// Links `entries` after the head, in order.
+    fn link(mut self, entries: &[&PreparedAudit]) -> Vec<Link> {
+        entries
+            .iter()
+            .map(|a| {
+                let seq = self.seq + 1;
+                let hash = service::audit::link_hash(&self.hash, seq, &a.digest);
+                let prev_hash = std::mem::replace(&mut self.hash, hash.clone());
+                self.seq = seq;
+                Link {
+                    seq,
+                    prev_hash,
+                    hash,
+                }
+            })
+            .collect()
+    }
+}
+
 fn chain_head(tx: &rusqlite::Transaction<'_>) -> Result<Chain, StoreError> {
     let head: Option<(i64, Option<String>)> = tx
         .prepare_cached(AUDIT_HEAD)
@@ -236,33 +310,6 @@ fn chain_head(tx: &rusqlite::Transaction<'_>) -> Result<Chain, StoreError> {
     })
 }
 
-/// Inserts an audit entry linked to the head, which it becomes.
-fn append_sealed(
-    stmts: &mut Statements<'_>,
-    a: &PreparedAudit,
-    chain: &mut Chain,
-) -> Result<(), StoreError> {
-    let seq = chain.seq + 1;
-    let hash = service::audit::link_hash(&chain.hash, seq, &a.digest);
-    let e = &a.entry;
-    stmts
-        .get(Hot::Audit)?
-        .execute(rusqlite::params![
-            e.at.timestamp_micros(),
-            e.actor,
-            e.action,
-            e.subject,
-            e.reason,
-            e.detail,
-            seq,
-            chain.hash,
-            hash
-        ])
-        .map_err(error)?;
-    *chain = Chain { seq, hash };
-    Ok(())
-}
-
 fn exec(tx: &rusqlite::Transaction<'_>, sql: &str, values: &[Val]) -> Result<(), StoreError> {
     let mut stmt = tx.prepare_cached(sql).map_err(error)?;
     stmt.execute(params_from_iter(values.iter()))
@@ -274,7 +321,6 @@ fn write_one(
     tx: &rusqlite::Transaction<'_>,
     stmts: &mut Statements<'_>,
     c: &Prepared,
-    chain: &mut Chain,
 ) -> Result<Committed, StoreError> {
     let mut number = None;
     if let Some((unit, day)) = &c.new_number {
@@ -297,18 +343,11 @@ fn write_one(
             None => stmts.exec(Hot::Case, row)?,
         }
     }
-    stmts.exec(Hot::Event, &c.events)?;
-    for t in &c.tasks {
-        stmts.exec(Hot::Task, t)?;
-    }
     if let Some(f) = &c.form {
         stmts.exec(Hot::Form, f)?;
     }
     if let Some(k) = &c.idempotency {
         stmts.exec(Hot::Idempotency, k)?;
-    }
-    for a in &c.audit {
-        append_sealed(stmts, a, chain)?;
     }
     for r in &c.registry {
         match r {
