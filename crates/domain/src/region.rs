@@ -129,9 +129,16 @@ impl HandlingPlace {
             return self.city.to_string();
         }
         if target == &self.unit {
-            return format!("{}/{}", self.city, self.unit);
+            return [self.city.as_str(), "/", self.unit.as_str()].concat();
         }
-        format!("{}/{}/{}", self.city, self.unit, target)
+        [
+            self.city.as_str(),
+            "/",
+            self.unit.as_str(),
+            "/",
+            target.as_str(),
+        ]
+        .concat()
     }
 
     /// The path of the place itself: down to the township when known.

@@ -191,20 +191,25 @@ pub enum RegistryEffect {
         category: DisabilityCategory,
         grade: DisabilityGrade,
         lower_limb: bool,
+        #[serde(with = "crate::time::date_text")]
         on: NaiveDate,
         unit: RegionCode,
     },
     RenewCertificate {
+        #[serde(with = "crate::time::date_text")]
         on: NaiveDate,
     },
     TransferCertificate {
         to_unit: RegionCode,
+        #[serde(with = "crate::time::date_text")]
         on: NaiveDate,
     },
     ReissueCertificate {
+        #[serde(with = "crate::time::date_text")]
         on: NaiveDate,
     },
     CancelCertificate {
+        #[serde(with = "crate::time::date_text")]
         on: NaiveDate,
         reason: String,
     },
@@ -212,6 +217,7 @@ pub enum RegistryEffect {
         category: DisabilityCategory,
         grade: DisabilityGrade,
         lower_limb: bool,
+        #[serde(with = "crate::time::date_text")]
         on: NaiveDate,
     },
     GrantBenefit {

@@ -115,7 +115,7 @@ pub mod instant_text {
     }
 
     /// `value` in `width` decimal digits, zero-padded, at `out[at..]`.
-    fn put(out: &mut [u8], at: usize, mut value: u32, width: usize) {
+    pub(super) fn put(out: &mut [u8], at: usize, mut value: u32, width: usize) {
         for slot in out[at..at + width].iter_mut().rev() {
             *slot = b"0123456789"[(value % 10) as usize];
             value /= 10;
@@ -126,6 +126,37 @@ pub mod instant_text {
         deserializer: D,
     ) -> Result<DateTime<Utc>, D::Error> {
         DateTime::<Utc>::deserialize(deserializer)
+    }
+}
+
+/// Serde for a date as `YYYY-MM-DD` — the same text as chrono's own `Serialize`, which goes through
+/// a formatter (about a thousand instructions a date; the timeline writes a date in most events).
+/// Reading is chrono's own.
+pub mod date_text {
+    use chrono::{Datelike, NaiveDate};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(date: &NaiveDate, serializer: S) -> Result<S::Ok, S::Error> {
+        let Some(year) = u32::try_from(date.year())
+            .ok()
+            .filter(|y| (1000..=9999).contains(y))
+        else {
+            return date.serialize(serializer);
+        };
+        let mut out = [0u8; 10];
+        super::instant_text::put(&mut out, 0, year, 4);
+        out[4] = b'-';
+        super::instant_text::put(&mut out, 5, date.month(), 2);
+        out[7] = b'-';
+        super::instant_text::put(&mut out, 8, date.day(), 2);
+        match std::str::from_utf8(&out) {
+            Ok(text) => serializer.serialize_str(text),
+            Err(_) => date.serialize(serializer),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<NaiveDate, D::Error> {
+        NaiveDate::deserialize(deserializer)
     }
 }
 
@@ -168,6 +199,20 @@ mod tests {
             let nanos = match whole % 4 { 0 => 0, 1 => nanos / 1_000_000 * 1_000_000, 2 => nanos / 1_000 * 1_000, _ => nanos };
             let at = DateTime::from_timestamp(secs, nanos).unwrap();
             prop_assert_eq!(serde_json::to_string(&Text(at)).unwrap(), serde_json::to_string(&at).unwrap());
+        }
+    }
+
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct Day(#[serde(with = "super::date_text")] chrono::NaiveDate);
+
+    proptest! {
+        #[test]
+        fn date_text_writes_what_chrono_writes_and_reads_it_back(days in -800_000i64..4_000_000) {
+            let date = chrono::NaiveDate::from_ymd_opt(1, 1, 1).unwrap() + chrono::Duration::days(days);
+            let ours = serde_json::to_string(&Day(date)).unwrap();
+            prop_assert_eq!(&ours, &serde_json::to_string(&date).unwrap());
+            let back: Day = serde_json::from_str(&ours).unwrap();
+            prop_assert_eq!(back.0, date);
         }
     }
 

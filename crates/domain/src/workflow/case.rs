@@ -147,6 +147,7 @@ impl ItemStatus {
 pub struct ItemOutcome {
     pub result: ItemResult,
     pub reason: String,
+    #[serde(with = "crate::time::date_text")]
     pub on: NaiveDate,
     pub amount: Option<Amount>,
 }
@@ -243,6 +244,7 @@ pub struct NoticeItem {
 /// The combined notice (办结通知): one answer for the whole application.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Notice {
+    #[serde(with = "crate::time::date_text")]
     pub on: NaiveDate,
     pub summary: String,
     pub items: Vec<NoticeItem>,
@@ -263,6 +265,7 @@ pub struct Case {
     pub place_path: String,
     pub catalog_version: CatalogVersion,
     /// Policy parameters apply as in force on this date (the submission date).
+    #[serde(with = "crate::time::date_text")]
     pub rules_as_of: NaiveDate,
     pub submitted_at: DateTime<Utc>,
     pub status: CaseStatus,

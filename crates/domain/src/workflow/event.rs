@@ -118,6 +118,7 @@ pub enum EventKind {
         place: HandlingPlace,
         place_path: String,
         catalog_version: CatalogVersion,
+        #[serde(with = "crate::time::date_text")]
         rules_as_of: NaiveDate,
         items: Vec<ItemCode>,
         facts: Facts,
@@ -127,17 +128,21 @@ pub enum EventKind {
     SupplementRequested {
         missing: Vec<String>,
         reason: String,
+        #[serde(with = "crate::time::date_text")]
         on: NaiveDate,
     },
     Supplemented {
         scope: SupplementScope,
+        #[serde(with = "crate::time::date_text")]
         on: NaiveDate,
     },
     Accepted {
+        #[serde(with = "crate::time::date_text")]
         on: NaiveDate,
     },
     AcceptanceRefused {
         reason: String,
+        #[serde(with = "crate::time::date_text")]
         on: NaiveDate,
     },
     ItemWaiting {
@@ -148,6 +153,7 @@ pub enum EventKind {
     /// eligibility rules said at that moment (the explanation is recomputed when shown).
     ItemStarted {
         item: ItemCode,
+        #[serde(with = "crate::time::date_text")]
         on: NaiveDate,
         time_limit: u32,
         verdict: Verdict,
@@ -163,12 +169,14 @@ pub enum EventKind {
         level: Level,
         region: RegionCode,
         region_path: String,
+        #[serde(with = "crate::time::date_text")]
         on: NaiveDate,
         time_limit: u32,
     },
     TaskDecided {
         task: String,
         decision: Decision,
+        #[serde(with = "crate::time::date_text")]
         on: NaiveDate,
     },
     TaskCancelled {
@@ -179,6 +187,7 @@ pub enum EventKind {
         item: ItemCode,
         result: ItemResult,
         reason: String,
+        #[serde(with = "crate::time::date_text")]
         on: NaiveDate,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         amount: Option<Amount>,
@@ -195,9 +204,11 @@ pub enum EventKind {
     },
     Withdrawn {
         reason: String,
+        #[serde(with = "crate::time::date_text")]
         on: NaiveDate,
     },
     Concluded {
+        #[serde(with = "crate::time::date_text")]
         on: NaiveDate,
         notice: Notice,
     },
