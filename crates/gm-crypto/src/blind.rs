@@ -98,7 +98,7 @@ impl BlindIndex {
     /// 64 lowercase hex characters.
     #[must_use]
     pub fn to_hex(&self) -> String {
-        hex::encode(self.0)
+        crate::to_hex(&self.0)
     }
 
     /// The raw 32 bytes.

@@ -35,7 +35,9 @@ pub struct Place<'a> {
 
 impl Place<'_> {
     fn aad(&self) -> Vec<u8> {
-        format!("{}|{}|{}", self.table, self.column, self.id).into_bytes()
+        [self.table, "|", self.column, "|", self.id]
+            .concat()
+            .into_bytes()
     }
 }
 
@@ -84,7 +86,7 @@ impl Vault {
 
     /// The blind index of an ID number (its normalized 18-character form), as hex.
     pub fn id_index(&self, id: &IdNumber) -> String {
-        self.blind.index(&format!("id:{}", id.as_str())).to_hex()
+        self.blind.index(&["id:", id.as_str()].concat()).to_hex()
     }
 
     /// The id of a file's content, as hex: HMAC-SM3 under the blind-index key over `file:`

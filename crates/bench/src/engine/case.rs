@@ -120,20 +120,14 @@ fn staff(role: &str) -> Principal {
     }
 }
 
-/// The reviewer of a task's department (as the permission check requires), city-wide.
-fn reviewer_of(department: &str) -> anyhow::Result<Principal> {
-    let role = [
-        Role::TownshipReviewer,
-        Role::CanlianReviewer,
-        Role::MinzhengReviewer,
-        Role::RensheReviewer,
-        Role::Assessor,
-    ]
-    .into_iter()
-    .find(|r| r.department() == Some(department))
-    .ok_or_else(|| anyhow!("no reviewer role for department {department}"))?;
-    Ok(staff(role.key()))
-}
+/// The roles that review a department's tasks, as the permission check requires.
+const REVIEWERS: [Role; 5] = [
+    Role::TownshipReviewer,
+    Role::CanlianReviewer,
+    Role::MinzhengReviewer,
+    Role::RensheReviewer,
+    Role::Assessor,
+];
 
 fn approve() -> Decision {
     Decision::Approve {
@@ -142,13 +136,17 @@ fn approve() -> Decision {
     }
 }
 
-/// Item codes, parsed once.
+/// Item codes, parsed once, and the staff who act — logged in once, as at work, not for every
+/// step.
 #[derive(Debug, Clone)]
 pub struct Codes {
     cert: ItemCode,
     nursing: ItemCode,
     pension: ItemCode,
     fuel: ItemCode,
+    clerk: Principal,
+    /// A city-wide reviewer of each department, by department code.
+    reviewers: Vec<(&'static str, Principal)>,
 }
 
 impl Codes {
@@ -159,7 +157,21 @@ impl Codes {
             nursing: p(ITEMS[1])?,
             pension: p(ITEMS[2])?,
             fuel: p(ITEMS[3])?,
+            clerk: staff("window_clerk"),
+            reviewers: REVIEWERS
+                .into_iter()
+                .filter_map(|r| Some((r.department()?, staff(r.key()))))
+                .collect(),
         })
+    }
+
+    /// The reviewer of a task's department.
+    fn reviewer_of(&self, department: &str) -> anyhow::Result<&Principal> {
+        self.reviewers
+            .iter()
+            .find(|(d, _)| *d == department)
+            .map(|(_, p)| p)
+            .ok_or_else(|| anyhow!("no reviewer role for department {department}"))
     }
 }
 
@@ -185,7 +197,7 @@ pub async fn run(
 
     let t = Instant::now();
     let intake = platform
-        .authorize_intake(&staff("window_clerk"), &id)
+        .authorize_intake(&codes.clerk, &id)
         .await
         .with_context(|| format!("case {n}: authorize intake"))?;
     let mut case = platform
@@ -209,10 +221,10 @@ pub async fn run(
     ];
     for (k, decision) in cert_steps.into_iter().enumerate() {
         let (task, department) = open_task(&case, &codes.cert, n)?;
-        let reviewer = reviewer_of(&department)?;
+        let reviewer = codes.reviewer_of(&department)?;
         let t = Instant::now();
         let authority = platform
-            .authorize_task(&reviewer, &task)
+            .authorize_task(reviewer, &task)
             .await
             .with_context(|| format!("case {n}: authorize {}", STEP_NAMES[2 + k]))?;
         case = platform
@@ -225,9 +237,9 @@ pub async fn run(
     // The three department items proceed at once; each follows its own item's open task in the
     // case returned by its own previous decision.
     let (nursing, pension, fuel) = tokio::join!(
-        item_chain(platform, &case, &codes.nursing, 4, n),
-        item_chain(platform, &case, &codes.pension, 2, n),
-        item_chain(platform, &case, &codes.fuel, 2, n),
+        item_chain(platform, &case, codes, &codes.nursing, 4, n),
+        item_chain(platform, &case, codes, &codes.pension, 2, n),
+        item_chain(platform, &case, codes, &codes.fuel, 2, n),
     );
     let (nursing, nursing_lat) = nursing?;
     let (pension, pension_lat) = pension?;
@@ -248,6 +260,7 @@ pub async fn run(
 async fn item_chain(
     platform: &Platform<Db>,
     start: &Arc<Case>,
+    codes: &Codes,
     item: &ItemCode,
     steps: usize,
     n: u32,
@@ -256,10 +269,10 @@ async fn item_chain(
     let mut case = start.clone();
     for k in 0..steps {
         let (task, department) = open_task(&case, item, n)?;
-        let actor = reviewer_of(&department)?;
+        let actor = codes.reviewer_of(&department)?;
         let t = Instant::now();
         let authority = platform
-            .authorize_task(&actor, &task)
+            .authorize_task(actor, &task)
             .await
             .with_context(|| format!("case {n}: authorize {item} step {}", k + 1))?;
         case = platform
