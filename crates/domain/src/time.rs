@@ -100,8 +100,8 @@ pub mod instant_text {
         put(out, 17, n.second(), 2);
         let (digits, fraction) = match nanos {
             0 => (0, 0),
-            _ if nanos % 1_000_000 == 0 => (3, nanos / 1_000_000),
-            _ if nanos % 1_000 == 0 => (6, nanos / 1_000),
+            _ if nanos.is_multiple_of(1_000_000) => (3, nanos / 1_000_000),
+            _ if nanos.is_multiple_of(1_000) => (6, nanos / 1_000),
             _ => (9, nanos),
         };
         let mut len = 19;
