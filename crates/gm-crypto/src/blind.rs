@@ -117,6 +117,7 @@ impl fmt::Debug for BlindIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hmac_sm3;
 
     #[test]
     fn index_is_hmac_sm3_of_the_utf8_value() {
