@@ -46,12 +46,7 @@ impl fmt::Debug for Sm3Hasher {
 /// 64-byte block are hashed first, as RFC 2104 specifies).
 #[must_use]
 pub fn hmac_sm3(key: &[u8], data: &[u8]) -> [u8; 32] {
-    hmac_sm3_parts(key, &[data])
-}
-
-/// HMAC-SM3 under `key` of the concatenation of `parts`, without copying them together.
-fn hmac_sm3_parts(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
-    HmacSm3::new(key).of(parts)
+    HmacSm3::new(key).of(&[data])
 }
 
 /// HMAC-SM3 keyed once: the key's inner and outer padded blocks are hashed when it is made, so

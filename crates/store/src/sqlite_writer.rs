@@ -34,7 +34,6 @@ use crate::prepare::{
     set_flag,
 };
 use crate::sql::Val;
-
 use crate::sqlite_multi::MultiInsert;
 use crate::writer::{Job, MAX_BATCH, Stats, case_number, gather, settle};
 
@@ -142,9 +141,9 @@ impl Inserts {
 
 /// Writes the commits in one transaction; also says how long its `COMMIT` (the log written and,
 /// with `synchronous=FULL`, synced) took. Each commit's number, case row, form, idempotency key
-/// and registry changes are written in commit order; then the timeline rows, the tasks and the
-/// audit entries of the whole batch, a few multi-row statements each. A commit's conflict fails
-/// the batch, which is then retried commit by commit.
+/// and registry changes are written in commit order; then the batch's task upserts, one by one;
+/// then its timeline rows and its audit entries, linked into the chain, a few multi-row
+/// statements each. A commit's conflict fails the batch, which is then retried commit by commit.
 fn write_batch(
     conn: &mut Connection,
     inserts: &Inserts,
