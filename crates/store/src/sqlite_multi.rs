@@ -71,11 +71,17 @@ mod tests {
     use super::*;
     use rusqlite::Connection;
 
+    /// An in-memory database with one table `t` made by `columns`.
+    fn table(columns: &str) -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(&format!("CREATE TABLE t ({columns})"))
+            .unwrap();
+        conn
+    }
+
     #[test]
     fn rows_of_any_count_are_inserted_in_order_through_the_chunk_sizes() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT, n INTEGER)")
-            .unwrap();
+        let mut conn = table("id INTEGER PRIMARY KEY, v TEXT, n INTEGER");
         let insert = MultiInsert::new("t (v, n)", 2, "");
         for count in [0usize, 1, 3, 4, 5, 21, 64, 85, 150] {
             let tx = conn.transaction().unwrap();
@@ -100,9 +106,7 @@ mod tests {
 
     #[test]
     fn a_row_of_the_wrong_width_is_refused_before_anything_is_written() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch("CREATE TABLE t (v TEXT, n INTEGER)")
-            .unwrap();
+        let mut conn = table("v TEXT, n INTEGER");
         let insert = MultiInsert::new("t (v, n)", 2, "");
         let tx = conn.transaction().unwrap();
         let rows: Vec<Vec<i64>> = vec![vec![1, 2], vec![3]];
@@ -118,9 +122,7 @@ mod tests {
 
     #[test]
     fn a_conflict_in_any_row_fails_the_statement() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch("CREATE TABLE t (k INTEGER PRIMARY KEY)")
-            .unwrap();
+        let mut conn = table("k INTEGER PRIMARY KEY");
         let insert = MultiInsert::new("t (k)", 1, "");
         let tx = conn.transaction().unwrap();
         let rows: Vec<[i64; 1]> = vec![[1], [2], [1]];
