@@ -153,7 +153,8 @@ impl Keyring {
             .find(|entry| entry.key.id() == id)
     }
 
-    /// Encrypts `plaintext` under the current key with a fresh random nonce,
+    /// Encrypts `plaintext` under the current key with a fresh random nonce (from a CSPRNG seeded
+    /// by the operating system),
     /// authenticating `aad` too (pass the same `aad` to [`open`](Self::open);
     /// e.g. table, column and row id, so envelopes cannot be swapped between cells).
     ///
@@ -162,11 +163,11 @@ impl Keyring {
     ///
     /// # Panics
     ///
-    /// If the operating system RNG fails (see the crate docs), or if `plaintext`
+    /// If the operating system RNG fails to seed the CSPRNG (see the crate docs), or if `plaintext`
     /// exceeds the GCM limit of 2³⁶ − 32 bytes (64 GiB).
     #[must_use]
     pub fn seal(&self, plaintext: &[u8], aad: &[u8]) -> Vec<u8> {
-        let nonce = random::random_bytes::<NONCE_LEN>();
+        let nonce = random::nonce::<NONCE_LEN>();
         self.seal_with_nonce(&nonce, plaintext, aad)
     }
 
