@@ -105,8 +105,12 @@ pub struct CaseCommit {
     /// The case's version before these events (0 for a new case).
     pub expected_version: u64,
     pub events: Vec<Event>,
-    /// Tasks opened or changed by these events.
+    /// Tasks changed or opened by these events: first those that existed before, then the
+    /// [`opened_tasks`](Self::opened_tasks) these events opened.
     pub tasks: Vec<TaskRow>,
+    /// How many of `tasks`, at its end, are new: a store may insert those and update the rest
+    /// in place.
+    pub opened_tasks: usize,
     /// A new version of the sealed application form, if the answers changed.
     pub form: Option<SealedForm>,
     pub registry: Vec<RegistryWrite>,

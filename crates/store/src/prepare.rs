@@ -38,8 +38,10 @@ pub(crate) struct Prepared {
     pub case_row: Option<Vec<Val>>,
     /// The `case_events` row of this commit (5 columns).
     pub events: Vec<Val>,
-    /// `tasks` rows (14 columns).
+    /// `tasks` rows (14 columns): first those that existed and changed, then the
+    /// `opened_tasks` new ones.
     pub tasks: Vec<Vec<Val>>,
+    pub opened_tasks: usize,
     /// A `case_forms` row (3 columns).
     pub form: Option<Vec<Val>>,
     pub registry: Vec<RegistryStmt>,
@@ -65,6 +67,17 @@ pub(crate) const TASK_UPSERT: &str = "INSERT INTO tasks (id, case_id, n, item, s
      region, region_path, status, due_on, opened_at, decided_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) \
      ON CONFLICT (case_id, n) DO UPDATE SET status = excluded.status, due_on = excluded.due_on, \
      decided_at = excluded.decided_at";
+/// A changed task, in place: what [`TASK_UPSERT`] updates on a conflict, keyed by case and
+/// number. Bound from a task row by [`task_update_values`].
+pub(crate) const TASK_UPDATE: &str =
+    "UPDATE tasks SET status = ?, due_on = ?, decided_at = ? WHERE case_id = ? AND n = ?";
+
+/// The values of [`TASK_UPDATE`] in a `tasks` row (of [`TASK_COLUMNS`]): status, due_on,
+/// decided_at, case_id, n.
+pub(crate) fn task_update_values(row: &[Val]) -> [&Val; 5] {
+    [&row[10], &row[11], &row[13], &row[1], &row[2]]
+}
+
 pub(crate) const FORM_INSERT: &str =
     "INSERT INTO case_forms (case_id, version, sealed) VALUES (?,?,?)";
 pub(crate) const IDEMPOTENCY_INSERT: &str =
@@ -116,7 +129,7 @@ pub(crate) fn prepare(vault: &Vault, commit: CaseCommit) -> Result<Prepared, Sto
             Val::Text(r.items),
         ]
     });
-    let tasks = commit
+    let tasks: Vec<Vec<Val>> = commit
         .tasks
         .into_iter()
         .map(|t| {
@@ -164,7 +177,9 @@ pub(crate) fn prepare(vault: &Vault, commit: CaseCommit) -> Result<Prepared, Sto
         ]
     });
     let audit = commit.audit.into_iter().map(prepare_entry).collect();
+    let opened_tasks = commit.opened_tasks.min(tasks.len());
     Ok(Prepared {
+        opened_tasks,
         idempotency,
         new_number,
         case_id,

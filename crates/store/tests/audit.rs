@@ -168,6 +168,7 @@ async fn every_decision_is_audited_in_its_transaction_and_a_refused_one_leaves_n
                 expected_version: 1,
                 events: vec![stale],
                 tasks: vec![],
+                opened_tasks: 0,
                 form: None,
                 registry: vec![],
                 allocate_number: false,

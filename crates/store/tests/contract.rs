@@ -347,6 +347,7 @@ async fn a_refused_commit_writes_nothing() {
             expected_version: 0,
             events: vec![event],
             tasks: vec![],
+            opened_tasks: 0,
             form: Some(service::ports::SealedForm {
                 version: 9,
                 sealed: vec![1, 2, 3],

@@ -353,12 +353,14 @@ impl<S: Store> Platform<S> {
                 .registry_writes(&mut next, &mut events, &catalog, now)
                 .await?;
             let tasks = changed_tasks(&case, &next, &self.calendar, shanghai_date(now));
+            let opened_tasks = next.tasks.len().saturating_sub(case.tasks.len());
             let commit = CaseCommit {
                 case_id: id.clone(),
                 case: (next.status != case.status).then(|| case_row(&next)),
                 expected_version: case.version,
                 events,
                 tasks,
+                opened_tasks,
                 form: form.clone(),
                 registry,
                 allocate_number: false,
@@ -425,7 +427,8 @@ fn changed_tasks(
     today: NaiveDate,
 ) -> Vec<TaskRow> {
     // Tasks are shared between versions of a case until changed: an unchanged task is the same
-    // allocation, and positions never move (tasks are only appended).
+    // allocation, and positions never move (tasks are only appended) — so the changed ones come
+    // first and the opened ones, past the end of `before.tasks`, last.
     after
         .tasks
         .iter()

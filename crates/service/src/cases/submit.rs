@@ -217,6 +217,7 @@ impl<S: Store> Platform<S> {
             expected_version: 0,
             events: vec![event],
             tasks: Vec::new(),
+            opened_tasks: 0,
             form: Some(sealed),
             registry: added
                 .map(|p| vec![RegistryWrite::PersonAdded(Box::new(p))])
