@@ -2,6 +2,7 @@
 //! list (一套材料), and the validation of the answers.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -148,7 +149,8 @@ impl Catalog {
 /// A field of the merged form.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FormField {
-    pub def: FieldDef,
+    /// The catalog's definition, shared with it.
+    pub def: Arc<FieldDef>,
     pub required: bool,
     /// The items whose sections ask for it (a shared field appears once for all of them).
     pub used_by: Vec<ItemCode>,

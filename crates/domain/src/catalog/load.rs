@@ -1,6 +1,7 @@
 //! Loading and validating the catalog files. Every error names the file and the entry.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -594,7 +595,7 @@ impl Catalog {
                             "共用字段须注明分组 group",
                         ));
                     }
-                    if fields.insert(f.key.clone(), f.clone()).is_some() {
+                    if fields.insert(f.key.clone(), Arc::new(f.clone())).is_some() {
                         errors.push(DataError::entry(&fields_file.path, &f.key, "字段 key 重复"));
                     }
                 }
@@ -779,7 +780,7 @@ fn build_item(
     departments: &BTreeMap<String, Department>,
     services: &[Service],
     materials: &BTreeMap<String, MaterialType>,
-    fields: &BTreeMap<String, FieldDef>,
+    fields: &BTreeMap<String, Arc<FieldDef>>,
     sources: &BTreeMap<String, PolicySource>,
 ) -> Result<Item, Vec<DataError>> {
     let mut errors = Vec::new();
@@ -987,7 +988,7 @@ fn build_item(
                             def.key
                         )));
                     }
-                    item_fields.push(ItemField::Own(def));
+                    item_fields.push(ItemField::Own(Arc::new(def)));
                 }
                 Err(e) => errors.push(e),
             }

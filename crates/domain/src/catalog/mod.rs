@@ -9,6 +9,7 @@ mod load;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -262,7 +263,7 @@ pub struct MaterialNeed {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ItemField {
     Shared { key: String, required: bool },
-    Own(FieldDef),
+    Own(Arc<FieldDef>),
 }
 
 /// A catalog item (事项).
@@ -468,7 +469,8 @@ pub struct Catalog {
     pub settings: Settings,
     pub departments: BTreeMap<String, Department>,
     pub services: Vec<Service>,
-    pub fields: BTreeMap<String, FieldDef>,
+    /// Shared by every merged form that asks for them (a form holds them, it does not copy them).
+    pub fields: BTreeMap<String, Arc<FieldDef>>,
     pub materials: BTreeMap<String, MaterialType>,
     pub sources: BTreeMap<String, PolicySource>,
     pub params: Parameters,
