@@ -4,6 +4,7 @@
 //! be type-checked at load time and compiled to column tests. A new item needs no new Rust as long
 //! as its rules use these facts and the existing operators.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
@@ -159,8 +160,9 @@ impl fmt::Display for Fact {
 pub enum FactValue {
     Bool(bool),
     Int(i64),
-    /// An enum value by key.
-    Enum(String),
+    /// An enum value by key: borrowed from the fact's own list of keys when set in code (no
+    /// allocation per copy of a case's facts), owned when read back from stored events.
+    Enum(Cow<'static, str>),
     Items(BTreeSet<ItemCode>),
 }
 
@@ -192,7 +194,9 @@ impl FactValue {
             (FactValue::Bool(_), FactKind::Bool)
             | (FactValue::Int(_), FactKind::Int { .. })
             | (FactValue::Items(_), FactKind::ItemSet) => true,
-            (FactValue::Enum(key), FactKind::Enum(values)) => values.iter().any(|(k, _)| k == key),
+            (FactValue::Enum(key), FactKind::Enum(values)) => {
+                values.iter().any(|(k, _)| *k == key.as_ref())
+            }
             _ => false,
         }
     }
@@ -244,8 +248,10 @@ impl Facts {
 
     /// Sets an enum fact by key; an unknown key leaves the fact unknown.
     pub fn set_enum(&mut self, fact: Fact, key: &str) {
-        if fact.enum_index(key).is_some() {
-            self.values.insert(fact, FactValue::Enum(key.to_owned()));
+        if let FactKind::Enum(values) = fact.kind()
+            && let Some((k, _)) = values.iter().find(|(k, _)| *k == key)
+        {
+            self.values.insert(fact, FactValue::Enum(Cow::Borrowed(k)));
         }
     }
 
