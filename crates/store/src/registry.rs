@@ -15,6 +15,7 @@ use service::Vault;
 use service::pii::Place;
 use service::ports::{RegistryStore, StoreError};
 use sqlx::Row;
+use std::sync::LazyLock;
 
 use crate::rows::RowGet;
 use crate::sql::{Val, bind_all, query, run_rows};
@@ -292,25 +293,36 @@ pub(crate) const CERTIFICATE_UPSERT: &str = "INSERT INTO certificates (person_id
      issued_on = excluded.issued_on, valid_until = excluded.valid_until, unit = excluded.unit, \
      cancelled_on = excluded.cancelled_on";
 
+/// The person, the certificate and the benefits in one query, one row per benefit, for a person
+/// found by `column`; built once per column (each case reads a record twice).
+fn record_sql(column: &str) -> String {
+    let columns = PERSON_COLUMNS
+        .split(", ")
+        .map(|c| format!("p.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "SELECT {columns}, {CERTIFICATE_COLUMNS}, {BENEFIT_COLUMNS} FROM persons p \
+         LEFT JOIN certificates c ON c.person_id = p.id LEFT JOIN benefits b ON b.person_id = p.id \
+         WHERE p.{column} = $1 ORDER BY b.start_month, b.id"
+    )
+}
+
+static RECORD_BY_ID_INDEX: LazyLock<String> = LazyLock::new(|| record_sql("id_index"));
+static RECORD_BY_ID: LazyLock<String> = LazyLock::new(|| record_sql("id"));
+
 impl Db {
-    async fn record_where(&self, column: &str, value: &str) -> Result<Option<Record>, StoreError> {
+    async fn record_where(
+        &self,
+        sql: &'static str,
+        value: &str,
+    ) -> Result<Option<Record>, StoreError> {
         let vault = &self.inner.vault;
-        // The person, the certificate and the benefits in one query: one row per benefit.
-        let columns = PERSON_COLUMNS
-            .split(", ")
-            .map(|c| format!("p.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!(
-            "SELECT {columns}, {CERTIFICATE_COLUMNS}, {BENEFIT_COLUMNS} FROM persons p \
-             LEFT JOIN certificates c ON c.person_id = p.id LEFT JOIN benefits b ON b.person_id = p.id \
-             WHERE p.{column} = $1 ORDER BY b.start_month, b.id"
-        );
         let params = [Val::text(value)];
         if let Some(reader) = &self.inner.reader {
-            return assemble(vault, &reader.rows(&sql, &params)?);
+            return assemble(vault, &reader.rows(sql, &params)?);
         }
-        let rows = bind_all(query(sql), params)
+        let rows = bind_all(query(sql.to_owned()), params)
             .fetch_all(&self.inner.pool)
             .await
             .map_err(db_error)?;
@@ -338,11 +350,11 @@ fn assemble(vault: &Vault, rows: &[impl RowGet]) -> Result<Option<Record>, Store
 
 impl RegistryStore for Db {
     async fn find_by_id_index(&self, index: &str) -> Result<Option<Record>, StoreError> {
-        self.record_where("id_index", index).await
+        self.record_where(&RECORD_BY_ID_INDEX, index).await
     }
 
     async fn load_record(&self, person: &PersonId) -> Result<Option<Record>, StoreError> {
-        self.record_where("id", &person.0).await
+        self.record_where(&RECORD_BY_ID, &person.0).await
     }
 
     async fn insert_records(&self, records: &[Record]) -> Result<u64, StoreError> {

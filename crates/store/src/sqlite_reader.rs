@@ -11,6 +11,7 @@
 //! Only short indexed lookups belong here: a long query would hold a tokio worker thread.
 //! Everything else stays on sqlx (ADR 0001).
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -29,6 +30,11 @@ const KEEP_IDLE: usize = 8;
 pub(crate) struct Reader {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
+    /// Each statement's column names, made once and shared by all its rows and runs (the
+    /// registry record has some 40 columns and is read twice per case). Only for statements
+    /// whose columns are fixed by their text: every query here is a constant text with `$n`
+    /// parameters naming its columns, so the map holds one entry per query in the code.
+    columns: Mutex<HashMap<String, Arc<[String]>, foldhash::fast::RandomState>>,
 }
 
 /// A row read into owned values, its columns named by the statement.
@@ -47,6 +53,7 @@ impl Reader {
         Self {
             path,
             idle: Mutex::new(Vec::new()),
+            columns: Mutex::new(HashMap::default()),
         }
     }
 
@@ -73,7 +80,7 @@ impl Reader {
             Some(c) => c,
             None => self.connect()?,
         };
-        let result = query(&conn, sql, params);
+        let result = self.query(&conn, sql, params);
         if let Ok(mut idle) = self.idle.lock()
             && idle.len() < KEEP_IDLE
         {
@@ -81,15 +88,38 @@ impl Reader {
         }
         result
     }
+
+    fn query(
+        &self,
+        conn: &Connection,
+        sql: &str,
+        params: &[Val],
+    ) -> Result<Vec<OwnedRow>, StoreError> {
+        let mut stmt = conn.prepare_cached(sql).map_err(error)?;
+        let known = self.columns.lock().ok().and_then(|c| c.get(sql).cloned());
+        let columns = match known {
+            Some(c) => c,
+            None => {
+                let made: Arc<[String]> = stmt
+                    .column_names()
+                    .iter()
+                    .map(|c| (*c).to_owned())
+                    .collect();
+                if let Ok(mut c) = self.columns.lock() {
+                    c.insert(sql.to_owned(), made.clone());
+                }
+                made
+            }
+        };
+        read_rows(&mut stmt, columns, params)
+    }
 }
 
-fn query(conn: &Connection, sql: &str, params: &[Val]) -> Result<Vec<OwnedRow>, StoreError> {
-    let mut stmt = conn.prepare_cached(sql).map_err(error)?;
-    let columns: Arc<[String]> = stmt
-        .column_names()
-        .iter()
-        .map(|c| (*c).to_owned())
-        .collect();
+fn read_rows(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    columns: Arc<[String]>,
+    params: &[Val],
+) -> Result<Vec<OwnedRow>, StoreError> {
     let n = columns.len();
     let mut rows = stmt.query(params_from_iter(params.iter())).map_err(error)?;
     let mut out = Vec::new();
