@@ -131,12 +131,17 @@ impl Fact {
         self as usize
     }
 
-    /// The label of an enum value of this fact, if the fact is an enum and the key is known.
-    pub fn value_label(self, key: &str) -> Option<&'static str> {
+    /// An enum value of this fact as (key, label), if the fact is an enum and the key is known.
+    fn enum_entry(self, key: &str) -> Option<&'static (&'static str, &'static str)> {
         match self.kind() {
-            FactKind::Enum(values) => values.iter().find(|(k, _)| *k == key).map(|(_, l)| *l),
+            FactKind::Enum(values) => values.iter().find(|(k, _)| *k == key),
             _ => None,
         }
+    }
+
+    /// The label of an enum value of this fact, if the fact is an enum and the key is known.
+    pub fn value_label(self, key: &str) -> Option<&'static str> {
+        self.enum_entry(key).map(|(_, l)| *l)
     }
 
     /// The position of an enum value, used as its encoded integer.
@@ -194,9 +199,7 @@ impl FactValue {
             (FactValue::Bool(_), FactKind::Bool)
             | (FactValue::Int(_), FactKind::Int { .. })
             | (FactValue::Items(_), FactKind::ItemSet) => true,
-            (FactValue::Enum(key), FactKind::Enum(values)) => {
-                values.iter().any(|(k, _)| *k == key.as_ref())
-            }
+            (FactValue::Enum(key), FactKind::Enum(_)) => fact.enum_entry(key).is_some(),
             _ => false,
         }
     }
@@ -248,9 +251,7 @@ impl Facts {
 
     /// Sets an enum fact by key; an unknown key leaves the fact unknown.
     pub fn set_enum(&mut self, fact: Fact, key: &str) {
-        if let FactKind::Enum(values) = fact.kind()
-            && let Some((k, _)) = values.iter().find(|(k, _)| *k == key)
-        {
+        if let Some((k, _)) = fact.enum_entry(key) {
             self.values.insert(fact, FactValue::Enum(Cow::Borrowed(k)));
         }
     }
