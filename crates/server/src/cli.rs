@@ -149,6 +149,21 @@ pub enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Case tools for operators.
+    Case {
+        #[command(subcommand)]
+        command: CaseCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CaseCommand {
+    /// Prints a case's timeline (its events, as stored: compressed rows decoded) as JSON, one
+    /// event per line. Events hold no personal data (ADR 0003).
+    Timeline {
+        /// The case number, e.g. YJS-321302-20261130-0001.
+        number: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

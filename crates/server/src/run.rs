@@ -10,7 +10,8 @@ use store::reference::{self, Reference};
 use store::{Db, DbOptions};
 
 use crate::cli::{
-    AuditCommand, CatalogCommand, Cli, Command, DemoCommand, Global, KeysCommand, Mode, ServeArgs,
+    AuditCommand, CaseCommand, CatalogCommand, Cli, Command, DemoCommand, Global, KeysCommand,
+    Mode, ServeArgs,
 };
 use crate::keys;
 
@@ -50,7 +51,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Audit {
             command: AuditCommand::Verify,
         }) => audit_verify(&cli.global).await,
+        Some(Command::Case {
+            command: CaseCommand::Timeline { number },
+        }) => case_timeline(&cli.global, &number).await,
     }
+}
+
+/// `case timeline`: the case's events as stored, one JSON object per line (the rows are
+/// compressed, ADR 0007, so plain SQL tools cannot read them).
+async fn case_timeline(global: &Global, number: &str) -> anyhow::Result<()> {
+    use service::ports::CaseStore;
+    let number = domain::workflow::CaseNumber::parse(number)
+        .map_err(|e| anyhow::anyhow!("办件编号格式不正确：{e}"))?;
+    let db = open_db(global, Arc::new(keys::vault(global)?)).await?;
+    let found = match db.case_id_by_number(&number).await {
+        Ok(Some(id)) => db.load_case(&id).await,
+        Ok(None) => Ok(None),
+        Err(e) => Err(e),
+    };
+    db.close().await;
+    let stored = found
+        .context("无法读取办件")?
+        .ok_or_else(|| anyhow::anyhow!("未找到办件 {number}"))?;
+    for event in &stored.events {
+        println!("{}", serde_json::to_string(event)?);
+    }
+    Ok(())
 }
 
 /// `audit verify`: the report on stdout; a problem makes the command fail (exit status 1).

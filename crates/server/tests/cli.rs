@@ -193,3 +193,73 @@ fn audit_verify_reports_the_chain_and_fails_when_the_checkpoint_is_ahead_of_the_
     );
     let _ = std::fs::remove_dir_all(&data);
 }
+
+#[test]
+fn case_timeline_prints_the_stored_events_and_names_an_unknown_case() {
+    let data = temp_dir("timeline");
+    let dir = data.display().to_string();
+    let migrate = bin()
+        .args(["--data-dir", &dir, "migrate"])
+        .output()
+        .unwrap();
+    assert!(
+        migrate.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrate.stderr)
+    );
+    // A case whose timeline holds a compressed row, as the writer stores it (ADR 0007).
+    let event = r#"[{"seq":1,"at":"2026-11-30T01:00:00.000001Z","actor":{"kind":"staff","account":"assessor-1","role":"assessor"},"kind":{"type":"withdrawn","on":"2026-11-30","reason":"申请人撤回"}}]"#;
+    let frame = store::timeline::encode(event.as_bytes());
+    let url = format!("sqlite://{}", data.join("yijianshi.db").display());
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        sqlx::query(
+            "INSERT INTO cases (id, number, unit, region_path, applicant, channel, status, \
+             catalog_version, submitted_on, submitted_at, status_at, items) VALUES \
+             ('c-1', 'YJS-321302-20261130-0001', '321302', '321300/321302', 'p-1', 'online', \
+             'withdrawn', 'v', '2026-11-30', 0, 0, 'cert.new')",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO case_events (case_id, seq, last_seq, at, events) VALUES ('c-1', 1, 1, 0, ?)",
+        )
+        .bind(frame)
+        .execute(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+    });
+
+    let timeline = |number: &str| {
+        bin()
+            .args(["--data-dir", &dir, "case", "timeline", number])
+            .output()
+            .unwrap()
+    };
+    let out = timeline("YJS-321302-20261130-0001");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(
+        stdout.contains(r#""type":"withdrawn""#) && stdout.contains("申请人撤回"),
+        "{stdout}"
+    );
+
+    let out = timeline("YJS-321302-20261130-0002");
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("未找到办件 YJS-321302-20261130-0002"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = timeline("not-a-number");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("办件编号格式不正确"));
+    let _ = std::fs::remove_dir_all(&data);
+}

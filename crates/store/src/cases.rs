@@ -59,18 +59,24 @@ impl CaseStore for Db {
         let number = number
             .map(|n| CaseNumber::parse(&n).map_err(|e| StoreError::Corrupt(e.to_string())))
             .transpose()?;
-        let rows = bind_all(
-            query("SELECT events FROM case_events WHERE case_id = $1 ORDER BY seq".into()),
-            [Val::text(id.0.clone())],
-        )
-        .fetch_all(pool)
-        .await
-        .map_err(db_error)?;
+        // SQLite keeps the JSON rows written before compression as text (ADR 0007): read every
+        // row as bytes. PostgreSQL's column is `bytea`.
+        let sql = match self.inner.engine {
+            Engine::Sqlite => {
+                "SELECT CAST(events AS BLOB) AS events FROM case_events WHERE case_id = $1 ORDER BY seq"
+            }
+            Engine::Postgres => "SELECT events FROM case_events WHERE case_id = $1 ORDER BY seq",
+        };
+        let rows = bind_all(query(sql.into()), [Val::text(id.0.clone())])
+            .fetch_all(pool)
+            .await
+            .map_err(db_error)?;
         let mut events = Vec::with_capacity(rows.len());
         for row in rows {
-            let json: String = row.try_get("events").map_err(db_error)?;
+            let stored: Vec<u8> = row.try_get("events").map_err(db_error)?;
+            let json = crate::timeline::decode(&stored)?;
             let commit: Vec<Event> =
-                serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                serde_json::from_slice(&json).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             events.extend(commit);
         }
         Ok(Some(StoredCase { number, events }))

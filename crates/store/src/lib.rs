@@ -25,6 +25,7 @@ mod sql;
 mod sqlite_multi;
 mod sqlite_reader;
 mod sqlite_writer;
+pub mod timeline;
 mod writer;
 
 use std::sync::Arc;

@@ -99,14 +99,15 @@ pub(crate) fn prepare(vault: &Vault, commit: CaseCommit) -> Result<Prepared, Sto
             return Err(StoreError::Conflict);
         }
     }
-    let json =
-        serde_json::to_string(&commit.events).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let mut json = Vec::with_capacity(1024 * commit.events.len());
+    serde_json::to_writer(&mut json, &commit.events)
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let events = vec![
         Val::text(case_id.clone()),
         Val::Int(i64::try_from(first.seq).unwrap_or(i64::MAX)),
         Val::Int(i64::try_from(last.seq).unwrap_or(i64::MAX)),
         Val::time(last.at),
-        Val::Text(json),
+        Val::Blob(crate::timeline::encode(&json)),
     ];
     let new_number = match (&commit.case, commit.allocate_number) {
         (Some(r), true) => Some((r.unit.clone(), r.submitted_on)),

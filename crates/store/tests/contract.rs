@@ -553,9 +553,21 @@ async fn the_raw_database_file_holds_no_id_number_or_name() {
         );
         let case = p.submit(&clerk(), req).await.unwrap().case_id;
         accept(&p, &case).await.unwrap();
+        // The timeline's rows are compressed (ADR 0007): search what they hold, too.
+        let mut timeline = Vec::new();
+        for row in sqlx::query("SELECT events FROM case_events")
+            .fetch_all(db.pool())
+            .await
+            .unwrap()
+        {
+            use sqlx::Row;
+            let stored: Vec<u8> = row.try_get("events").unwrap();
+            timeline.extend_from_slice(&store::timeline::decode(&stored).unwrap());
+        }
         db.close().await;
         let mut bytes = std::fs::read(&path).unwrap();
         bytes.extend(std::fs::read(path.with_extension("db-wal")).unwrap_or_default());
+        bytes.extend(timeline);
         let haystack = String::from_utf8_lossy(&bytes);
         for needle in [
             id.as_str(),
@@ -570,8 +582,8 @@ async fn the_raw_database_file_holds_no_id_number_or_name() {
             );
         }
         assert!(
-            haystack.contains("subsidy.living"),
-            "the search does look at the data"
+            haystack.contains("subsidy.living") && haystack.contains("\"type\":\"accepted\""),
+            "the search does look at the data and the timeline"
         );
     }
 }
@@ -751,6 +763,72 @@ async fn after_a_key_rotation_old_values_stay_readable_and_new_writes_use_the_ne
                 .is_err()
         );
         db.close().await;
+        t.drop_db().await;
+    }
+}
+
+/// Timeline rows are stored compressed (ADR 0007); rows written before, as JSON, still read — also
+/// in a timeline that continues with compressed rows.
+#[tokio::test]
+async fn a_timeline_written_as_json_before_compression_still_reads() {
+    use sqlx::Row;
+    for t in support::engines().await {
+        let clock = FakeClock::at("2026-11-30");
+        let db = t.open(true, 4).await;
+        support::store_catalog(&db).await;
+        let a = support::platform(db.clone(), &clock);
+        let id = testkit::id_number("321302", "19700303", 31);
+        let req = testkit::application(
+            a.catalogs.current(),
+            &id,
+            "钱七",
+            &["cert.new", "subsidy.nursing"],
+            &[],
+        );
+        let case = a.submit(&clerk(), req).await.unwrap().case_id;
+        let before = a.case(&case).await.unwrap();
+
+        // The submission's row is a frame, far smaller than its JSON; make it JSON again, as a
+        // row written before the change (on PostgreSQL: its UTF-8 bytes, as the migration left them).
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT events FROM case_events WHERE case_id = '{}' AND seq = 1",
+            case.0
+        )))
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+        let stored: Vec<u8> = row.try_get("events").unwrap();
+        let json = store::timeline::decode_str(&stored).unwrap().into_owned();
+        assert!(json.starts_with('['), "{json}");
+        assert!(
+            stored.len() * 2 < json.len(),
+            "{:?}: {} bytes stored for {} of JSON",
+            t.engine,
+            stored.len(),
+            json.len()
+        );
+        let literal = format!("'{}'", json.replace('\'', "''"));
+        let value = match t.engine {
+            store::Engine::Sqlite => literal,
+            store::Engine::Postgres => format!("convert_to({literal}, 'UTF8')"),
+        };
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE case_events SET events = {value} WHERE case_id = '{}' AND seq = 1",
+            case.0
+        )))
+        .execute(db.pool())
+        .await
+        .unwrap();
+
+        // Another instance (nothing cached) reads the JSON row, then adds a compressed one.
+        let b = support::platform(t.open(true, 4).await, &clock);
+        let reread = b.case(&case).await.unwrap();
+        assert_eq!(reread.case, before.case, "{:?}", t.engine);
+        let accepted = accept(&b, &case).await.unwrap();
+        let c = support::platform(t.open(true, 4).await, &clock);
+        let mixed = c.case(&case).await.unwrap();
+        assert_eq!(mixed.case, *accepted, "{:?}", t.engine);
+        assert_eq!(mixed.case.status, CaseStatus::InProgress);
         t.drop_db().await;
     }
 }

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context as _, anyhow, bail, ensure};
-use domain::access::{Role, Scope};
+use bench::process::{ANSWERS, APPLICANT_NAME, applicant_id, staff};
+use domain::access::Role;
 use domain::catalog::{Catalog, ItemCode};
 use domain::ids::{DisabilityCategory, DisabilityGrade, IdNumber};
 use domain::workflow::{Assessment, Case, CaseId, CaseStatus, Decision, ItemResult, ItemStatus};
@@ -14,16 +15,11 @@ use service::auth::Principal;
 use service::{Platform, SubmitRequest};
 use store::Db;
 
+/// The items applied for, in one application.
+pub use bench::process::ITEMS;
+
 /// Durable steps per case: submit, accept and 11 decisions.
 pub const STEPS: usize = 13;
-
-/// The items applied for, in one application.
-pub const ITEMS: [&str; 4] = [
-    "cert.new",
-    "subsidy.nursing",
-    "pension.subsidy",
-    "fuel.subsidy",
-];
 
 /// What each step is, by its position in a case's latency record.
 pub const STEP_NAMES: [&str; STEPS] = [
@@ -42,10 +38,6 @@ pub const STEP_NAMES: [&str; STEPS] = [
     "fuel/grant",
 ];
 
-/// The handling county and the township of every applicant's 户籍.
-const COUNTY: &str = "321302";
-const TOWNSHIP: &str = "321302001";
-
 /// The application every case submits, built once with `testkit::application`; each case puts
 /// its own applicant's ID number in.
 #[derive(Debug, Clone)]
@@ -58,19 +50,7 @@ pub struct Template {
 impl Template {
     pub fn new(catalog: &Catalog) -> Self {
         let placeholder = applicant_id(0);
-        let request = testkit::application(
-            catalog,
-            &placeholder,
-            "基准测试申请人",
-            &ITEMS,
-            &[
-                ("applicant.hukou_region", TOWNSHIP),
-                ("household.urban", "yes"),
-                ("fuel.subsidy.owns_wheelchair", "yes"),
-                ("pension.subsidy.student", "no"),
-                ("pension.subsidy.employee_pension", "no"),
-            ],
-        );
+        let request = testkit::application(catalog, &placeholder, APPLICANT_NAME, &ITEMS, &ANSWERS);
         let id_keys = request
             .answers
             .iter()
@@ -90,33 +70,11 @@ impl Template {
     }
 }
 
-/// The applicant of case `n`: a valid ID number, unique per n — born n / 900 days after
-/// 1970-01-01 (200,000 cases stay within 1970, so every applicant is of 养老保险 age on the
-/// benchmark date), sequence 100 + n % 900.
-pub fn applicant_id(n: u32) -> IdNumber {
-    let days = i64::from(n / 900);
-    let seq = 100 + n % 900;
-    let birth = chrono::NaiveDate::from_ymd_opt(1970, 1, 1)
-        .unwrap_or_default()
-        .checked_add_signed(chrono::Duration::days(days))
-        .unwrap_or_default();
-    testkit::id_number(COUNTY, &birth.format("%Y%m%d").to_string(), seq)
-}
-
 /// The applicant of case `n`, logged in online.
 fn applicant(platform: &Platform<Db>, n: u32) -> Principal {
     Principal::Citizen {
         id_index: platform.vault.id_index(&applicant_id(n)),
         person: None,
-    }
-}
-
-/// A member of staff of the city (whose scope covers every case).
-fn staff(role: &str) -> Principal {
-    Principal::Staff {
-        account: format!("{role}-1"),
-        role: Role::from_key(role).unwrap_or(Role::Supervisor),
-        scope: Scope("321300".to_owned()),
     }
 }
 

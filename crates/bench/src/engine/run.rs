@@ -8,13 +8,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, anyhow, ensure};
 use domain::workflow::CaseId;
-use service::ports::{CaseStore, CatalogStore, Health as _, WriterStats};
-use service::{Catalogs, Platform};
+use service::ports::{CaseStore, Health as _, WriterStats};
 use sqlx::Row as _;
 use store::{Db, DbOptions, Synchronous};
 use tokio::task::JoinSet;
 
 use crate::case::{self, Codes, STEP_NAMES, STEPS, Template};
+use bench::setup::Setup;
 use bench::stats::Latencies;
 
 /// Where the database lives.
@@ -187,29 +187,12 @@ async fn run_on(config: &RunConfig, options: &DbOptions) -> anyhow::Result<RunRe
     eprintln!("{label}: setting up");
 
     // As start-up does: open (and migrate), store the catalog version, build the platform.
-    let vault = Arc::new(testkit::vault());
-    let db = Db::open(options, vault.clone())
-        .await
-        .map_err(|e| anyhow!("opening the database: {e}"))?;
-    let reference = store::reference::load(&testkit::catalog_dir())
-        .map_err(|e| anyhow!("loading the reference data: {e}"))?;
-    db.save_catalog_version(
-        &reference.catalog.version.0,
-        &service::catalogs::sources_to_json(&reference.sources),
-    )
-    .await
-    .map_err(|e| anyhow!("storing the catalog version: {e}"))?;
+    let setup = Setup::open(options).await?;
+    let db = setup.db.clone();
     let (version, durability) = engine_settings(&db).await?;
-    let template = Template::new(&reference.catalog);
+    let template = Template::new(&setup.reference.catalog);
     let codes = Codes::new()?;
-    let platform = Arc::new(Platform::new(
-        db.clone(),
-        Arc::new(BenchClock::new("2026-11-30")),
-        Catalogs::new(reference.catalog),
-        reference.calendar,
-        reference.regions,
-        vault,
-    ));
+    let platform = Arc::new(setup.platform(Arc::new(BenchClock::new(bench::process::DATE))));
     let shared = Arc::new((template, codes));
 
     // Timed: every case from submission to conclusion.

@@ -133,7 +133,7 @@ pub async fn check(
         }
     }
 
-    // Timelines: contiguous from 1, each commit's JSON whole; what they say about acceptance.
+    // Timelines: contiguous from 1, each commit's events whole; what they say about acceptance.
     let mut timelines: BTreeMap<String, Vec<serde_json::Value>> = BTreeMap::new();
     for r in rows(
         &pool,
@@ -150,7 +150,16 @@ pub async fn check(
                 "case {case}: a commit starts at seq {seq}, expected {expected}"
             ));
         }
-        match serde_json::from_str::<Vec<serde_json::Value>>(&text(&r, "events")) {
+        // Written by this build: a compressed frame (a BLOB, or bytea on PostgreSQL).
+        let stored = r
+            .try_get::<Vec<u8>, _>("events")
+            .unwrap_or_else(|e| panic!("column events: {e}"));
+        let json = store::timeline::decode(&stored)
+            .map_err(|e| e.to_string())
+            .and_then(|j| {
+                serde_json::from_slice::<Vec<serde_json::Value>>(&j).map_err(|e| e.to_string())
+            });
+        match json {
             Ok(events) => {
                 if i64::try_from(events.len()).unwrap_or(0) != last - seq + 1 {
                     p(format!(
@@ -167,7 +176,7 @@ pub async fn check(
                 }
             }
             Err(e) => p(format!(
-                "case {case}: the commit at seq {seq} is not JSON: {e}"
+                "case {case}: the commit at seq {seq} does not read: {e}"
             )),
         }
     }
