@@ -7,13 +7,15 @@
 //! and 300 cases of `engine-bench`'s process — approved, rejected, returned for a supplement and
 //! resubmitted, refused at intake, withdrawn, over a simulated year. It reads every stored row
 //! back, decodes it, trains a 16 KiB dictionary on four cases of five and measures it on the
-//! fifth, beside no dictionary and the bootstrap dictionary.
+//! fifth, beside no dictionary and the dictionary the store uses now.
 //!
 //! ```sh
-//! cargo run -p bench --bin timeline-dict -- --out crates/store/dict/timeline-1.zdict
+//! cargo run -p bench --bin timeline-dict -- --out /tmp/timeline.zdict
 //! ```
 //!
-//! The same seed gives the same dictionary, byte for byte. Figures go to stdout, progress to
+//! It never writes over an existing file: a dictionary rows were compressed against must not
+//! change (a new one is added beside it, `crates/store/dict/README.md`). The same seed gives the
+//! same dictionary, byte for byte. Figures go to stdout, progress to
 //! stderr; `BENCH_KEEP_DB=1` keeps the SQLite database for inspection.
 
 mod choices;
@@ -50,14 +52,13 @@ use crate::tally::Tally;
 #[derive(Debug, Parser)]
 #[command(name = "timeline-dict", version)]
 struct Args {
-    /// Where to write the dictionary [default: crates/store/dict/timeline-1.zdict of this
-    /// workspace].
+    /// Where to write the dictionary (a new file: an existing one is never overwritten).
     #[arg(long)]
-    out: Option<PathBuf>,
-    /// A dictionary to compare with [default: crates/store/dict/timeline-bootstrap.zdict of this
-    /// workspace, if present].
+    out: PathBuf,
+    /// A dictionary to compare with [default: crates/store/dict/timeline-1.zdict of this
+    /// workspace, the one the store uses now].
     #[arg(long)]
-    bootstrap: Option<PathBuf>,
+    compare: Option<PathBuf>,
     /// The seed of every choice: the same seed gives the same corpus and dictionary.
     #[arg(long, default_value_t = 2026)]
     seed: u64,
@@ -84,14 +85,17 @@ fn main() -> anyhow::Result<()> {
 async fn run(args: Args) -> anyhow::Result<()> {
     let crates = Path::new(env!("CARGO_MANIFEST_DIR")).parent();
     let dict_dir = crates.unwrap_or(Path::new("crates")).join("store/dict");
-    let out_path = args
-        .out
+    let out_path = args.out.clone();
+    if out_path.exists() {
+        return Err(anyhow!(
+            "{} exists: a dictionary is never overwritten (rows name it by id); choose a new file",
+            out_path.display()
+        ));
+    }
+    let compare_path = args
+        .compare
         .clone()
         .unwrap_or_else(|| dict_dir.join("timeline-1.zdict"));
-    let bootstrap_path = args
-        .bootstrap
-        .clone()
-        .unwrap_or_else(|| dict_dir.join("timeline-bootstrap.zdict"));
     let dir = args.dir.clone().unwrap_or_else(std::env::temp_dir);
     let folder = dir.join(format!("timeline-dict-{}", std::process::id()));
     if folder.exists() {
@@ -117,9 +121,13 @@ async fn run(args: Args) -> anyhow::Result<()> {
     if let Some(parent) = out_path.parent() {
         std::fs::create_dir_all(parent)?;
     }
-    std::fs::write(&out_path, &dictionary)
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&out_path)
+        .and_then(|mut f| f.write_all(&dictionary))
         .with_context(|| format!("writing {}", out_path.display()))?;
-    let bootstrap = std::fs::read(&bootstrap_path).ok();
+    let compared = std::fs::read(&compare_path).ok();
 
     let mut out = std::io::stdout().lock();
     writeln!(
@@ -164,9 +172,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
     ]
     .into_iter()
     .chain(
-        bootstrap
+        compared
             .as_deref()
-            .map(|b| (format!("bootstrap (id {})", dict_id(b)), Some(b))),
+            .map(|b| (format!("compared (id {})", dict_id(b)), Some(b))),
     );
     let dictionaries: Vec<(String, Option<&[u8]>)> = dictionaries.collect();
     for (title, engine) in [
