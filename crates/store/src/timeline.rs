@@ -56,6 +56,9 @@ static KNOWN: LazyLock<Vec<Dictionary>> = LazyLock::new(|| {
 thread_local! {
     /// A compression context per thread (they are not shareable), made on first use.
     static COMPRESSOR: RefCell<Option<Compressor<'static>>> = const { RefCell::new(None) };
+    /// A decompression context per thread and dictionary id, made on first use (a context holds
+    /// some 100 KB of buffers: not one per row).
+    static DECOMPRESSORS: RefCell<Vec<(u32, Decompressor<'static>)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The stored form of a commit's events JSON.
@@ -102,11 +105,23 @@ pub fn decode(stored: &[u8]) -> Result<Cow<'_, [u8]>, StoreError> {
         Ok(Some(n)) => return Err(corrupt(format!("says it holds {n} bytes"))),
         Ok(None) | Err(_) => return Err(corrupt("a frame without its size".into())),
     };
-    let mut decompressor = Decompressor::with_prepared_dictionary(&dictionary.decoder)
-        .map_err(|e| corrupt(e.to_string()))?;
-    let json = decompressor
-        .decompress(stored, usize::try_from(size).unwrap_or(usize::MAX))
-        .map_err(|e| corrupt(e.to_string()))?;
+    let capacity = usize::try_from(size).unwrap_or(usize::MAX);
+    let json = DECOMPRESSORS.with(|cell| {
+        let mut contexts = cell.borrow_mut();
+        let at = match contexts.iter().position(|(known, _)| *known == id) {
+            Some(at) => at,
+            None => {
+                let context = Decompressor::with_prepared_dictionary(&dictionary.decoder)
+                    .map_err(|e| corrupt(e.to_string()))?;
+                contexts.push((id, context));
+                contexts.len() - 1
+            }
+        };
+        contexts[at]
+            .1
+            .decompress(stored, capacity)
+            .map_err(|e| corrupt(e.to_string()))
+    })?;
     Ok(Cow::Owned(json))
 }
 
@@ -164,6 +179,8 @@ mod tests {
         stored[last] ^= 0xFF;
         stored.truncate(last - 3);
         assert!(matches!(decode(&stored), Err(StoreError::Corrupt(_))));
+        // The thread's context reads the next frame as if nothing had happened.
+        assert_eq!(decode_str(&encode(COMMIT.as_bytes())).unwrap(), COMMIT);
         // A frame that names no dictionary of ours (here: none at all).
         let plain = zstd::bulk::compress(COMMIT.as_bytes(), 3).unwrap();
         assert!(matches!(decode(&plain), Err(StoreError::Corrupt(_))));
