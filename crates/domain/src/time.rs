@@ -137,22 +137,30 @@ pub mod date_text {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
     pub fn serialize<S: Serializer>(date: &NaiveDate, serializer: S) -> Result<S::Ok, S::Error> {
-        let Some(year) = u32::try_from(date.year())
-            .ok()
-            .filter(|y| (1000..=9999).contains(y))
-        else {
-            return date.serialize(serializer);
-        };
         let mut out = [0u8; 10];
-        super::instant_text::put(&mut out, 0, year, 4);
-        out[4] = b'-';
-        super::instant_text::put(&mut out, 5, date.month(), 2);
-        out[7] = b'-';
-        super::instant_text::put(&mut out, 8, date.day(), 2);
-        match std::str::from_utf8(&out) {
-            Ok(text) => serializer.serialize_str(text),
-            Err(_) => date.serialize(serializer),
+        match digits(date, &mut out) {
+            Some(text) => serializer.serialize_str(text),
+            None => date.serialize(serializer),
         }
+    }
+
+    /// The same `YYYY-MM-DD` text as an owned string (chrono's formatting for years outside
+    /// 1000–9999), for values bound to SQL.
+    pub fn text(date: NaiveDate) -> String {
+        let mut out = [0u8; 10];
+        digits(&date, &mut out).map_or_else(|| date.to_string(), str::to_owned)
+    }
+
+    fn digits<'a>(date: &NaiveDate, out: &'a mut [u8; 10]) -> Option<&'a str> {
+        let year = u32::try_from(date.year())
+            .ok()
+            .filter(|y| (1000..=9999).contains(y))?;
+        super::instant_text::put(out, 0, year, 4);
+        out[4] = b'-';
+        super::instant_text::put(out, 5, date.month(), 2);
+        out[7] = b'-';
+        super::instant_text::put(out, 8, date.day(), 2);
+        std::str::from_utf8(out).ok()
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<NaiveDate, D::Error> {
@@ -213,6 +221,12 @@ mod tests {
             prop_assert_eq!(&ours, &serde_json::to_string(&date).unwrap());
             let back: Day = serde_json::from_str(&ours).unwrap();
             prop_assert_eq!(back.0, date);
+        }
+
+        #[test]
+        fn date_text_as_a_string_is_chronos_pattern(days in -800_000i64..4_000_000) {
+            let date = chrono::NaiveDate::from_ymd_opt(1, 1, 1).unwrap() + chrono::Duration::days(days);
+            prop_assert_eq!(super::date_text::text(date), date.format("%Y-%m-%d").to_string());
         }
     }
 

@@ -49,11 +49,12 @@ impl Val {
     pub fn opt_time(t: Option<DateTime<Utc>>) -> Val {
         Val::OptInt(t.map(|t| t.timestamp_micros()))
     }
+    /// `YYYY-MM-DD`, written digit by digit (chrono's formatter parses its pattern every time).
     pub fn date(d: NaiveDate) -> Val {
-        Val::Text(d.format("%Y-%m-%d").to_string())
+        Val::Text(domain::time::date_text::text(d))
     }
     pub fn opt_date(d: Option<NaiveDate>) -> Val {
-        Val::OptText(d.map(|d| d.format("%Y-%m-%d").to_string()))
+        Val::OptText(d.map(domain::time::date_text::text))
     }
     pub fn text(s: impl Into<String>) -> Val {
         Val::Text(s.into())

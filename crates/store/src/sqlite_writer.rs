@@ -356,10 +356,14 @@ fn write_one(
     }
     if let Some(row) = &c.case_row {
         match &number {
+            // The number takes the row's second column, the rest bound as they are.
             Some(n) => {
-                let mut row = row.clone();
-                row[1] = Val::Text(n.to_string());
-                stmts.exec(Hot::Case, &row)?;
+                let number = Val::Text(n.to_string());
+                let values = row
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| if i == 1 { &number } else { v });
+                stmts.exec(Hot::Case, values)?;
             }
             None => {
                 stmts.exec(Hot::Case, row)?;

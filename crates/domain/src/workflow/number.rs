@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::region::RegionCode;
@@ -53,11 +53,14 @@ impl CaseNumber {
 
 impl fmt::Display for CaseNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The date's digits as integers: chrono's `format` parses its pattern on every call.
         write!(
             f,
-            "YJS-{}-{}-{:04}",
+            "YJS-{}-{:04}{:02}{:02}-{:04}",
             self.region,
-            self.date.format("%Y%m%d"),
+            self.date.year(),
+            self.date.month(),
+            self.date.day(),
             self.seq
         )
     }
