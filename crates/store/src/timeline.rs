@@ -22,9 +22,9 @@ use zstd::dict::{DecoderDictionary, EncoderDictionary};
 const DICTIONARIES: &[&[u8]] = &[include_bytes!("../dict/timeline-1.zdict")];
 
 /// zstd's level: 3, its default. A commit of about 1 KB costs some 21,000 instructions to
-/// compress (half matching against the dictionary, half entropy coding): level 1 counted the
-/// same (callgrind) and levels −1 to −7 timed about the same (a Python check) while compressing
-/// worse; higher levels cost several times as much for a few per cent (docs/benchmarks.md).
+/// compress (half matching against the dictionary, half entropy coding): levels 1, −1 and −4
+/// counted the same (callgrind) while compressing worse; higher levels cost several times as
+/// much for a few per cent (docs/benchmarks.md).
 const LEVEL: i32 = 3;
 
 /// A frame says how large its content is; anything larger than this is not a commit of ours.
