@@ -123,7 +123,7 @@ const AGE_BANDS: [((i64, i64), u32); 10] = [
 ];
 
 /// Appendix D category shares in basis points (sum 10 000).
-const CATEGORIES: [(DisabilityCategory, u32); 7] = [
+pub const CATEGORIES: [(DisabilityCategory, u32); 7] = [
     (DisabilityCategory::Visual, 1486),
     (DisabilityCategory::Hearing, 2416),
     (DisabilityCategory::Speech, 153),
@@ -134,7 +134,7 @@ const CATEGORIES: [(DisabilityCategory, u32); 7] = [
 ];
 
 /// Grade shares in % (≈ 30 % severe).
-const GRADES: [(u8, u32); 4] = [(1, 12), (2, 18), (3, 30), (4, 40)];
+pub const GRADES: [(u8, u32); 4] = [(1, 12), (2, 18), (3, 30), (4, 40)];
 
 /// Common surnames with rough weights (‱ of the population, national figures rounded).
 const SURNAMES: [(&str, u32); 60] = [

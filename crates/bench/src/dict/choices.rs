@@ -21,19 +21,6 @@ pub const LATE_CASE_SUPPLEMENT: f64 = 0.015;
 /// Before any step of a case in progress: the applicant withdraws.
 pub const WITHDRAWAL: f64 = 0.008;
 
-/// Category shares in basis points: the ones `service::demo` uses (第二次全国残疾人抽样调查).
-const CATEGORIES: [(DisabilityCategory, u32); 7] = [
-    (DisabilityCategory::Visual, 1486),
-    (DisabilityCategory::Hearing, 2416),
-    (DisabilityCategory::Speech, 153),
-    (DisabilityCategory::Physical, 2907),
-    (DisabilityCategory::Intellectual, 668),
-    (DisabilityCategory::Mental, 740),
-    (DisabilityCategory::Multiple, 1630),
-];
-/// Grade shares in % (as `service::demo`).
-const GRADES: [(u8, u32); 4] = [(1, 12), (2, 18), (3, 30), (4, 40)];
-
 fn weighted<T: Copy>(rng: &mut StdRng, table: &[(T, u32)]) -> Option<T> {
     let total: u32 = table.iter().map(|(_, w)| w).sum();
     let mut x = rng.random_range(0..total.max(1));
@@ -53,8 +40,9 @@ pub fn one(rng: &mut StdRng, list: &[&str]) -> String {
 
 /// What an assessment finds.
 pub fn assessment(rng: &mut StdRng) -> Option<Assessment> {
-    let category = weighted(rng, &CATEGORIES)?;
-    let grade = DisabilityGrade::new(weighted(rng, &GRADES)?)?;
+    // The shares of `serve --mode demo`'s registry (Appendix D).
+    let category = weighted(rng, &service::demo::CATEGORIES)?;
+    let grade = DisabilityGrade::new(weighted(rng, &service::demo::GRADES)?)?;
     let lower_limb = match category {
         DisabilityCategory::Physical => rng.random_bool(0.55),
         DisabilityCategory::Multiple => rng.random_bool(0.2),
