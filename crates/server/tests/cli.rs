@@ -216,14 +216,16 @@ fn case_timeline_prints_the_stored_events_and_names_an_unknown_case() {
         sqlx::query(
             "INSERT INTO cases (id, number, unit, region_path, applicant, channel, status, \
              catalog_version, submitted_on, submitted_at, status_at, items) VALUES \
-             ('c-1', 'YJS-321302-20261130-0001', '321302', '321300/321302', 'p-1', 'online', \
+             ('019acd2e-5c00-7000-8000-000000000001', 'YJS-321302-20261130-0001', '321302', '321300/321302', 'p-1', 'online', \
              'withdrawn', 'v', '2026-11-30', 0, 0, 'cert.new')",
         )
         .execute(&pool)
         .await
         .unwrap();
         sqlx::query(
-            "INSERT INTO case_events (case_id, seq, last_seq, at, events) VALUES ('c-1', 1, 1, 0, ?)",
+            // The key is the case id's 16 bytes (ADR 0007).
+            "INSERT INTO case_events (case_id, seq, last_seq, at, events) \
+             VALUES (x'019acd2e5c0070008000000000000001', 1, 1, 0, ?)",
         )
         .bind(frame)
         .execute(&pool)

@@ -67,7 +67,9 @@ impl CaseStore for Db {
             }
             Engine::Postgres => "SELECT events FROM case_events WHERE case_id = $1 ORDER BY seq",
         };
-        let rows = bind_all(query(sql.into()), [Val::text(id.0.clone())])
+        let key = Val::case_key(&id.0)
+            .ok_or_else(|| StoreError::Corrupt(format!("case id {} is not a UUID", id.0)))?;
+        let rows = bind_all(query(sql.into()), [key])
             .fetch_all(pool)
             .await
             .map_err(db_error)?;
@@ -124,9 +126,11 @@ impl CaseStore for Db {
         rows.iter()
             .map(|r| {
                 let s = |c: &str| r.try_get::<String, _>(c).map_err(db_error);
+                let case_id = s("case_id")?;
+                let n: i64 = r.try_get("n").map_err(db_error)?;
                 Ok(TaskRow {
-                    id: s("id")?,
-                    case_id: CaseId(s("case_id")?),
+                    id: crate::prepare::task_id(&case_id, n),
+                    case_id: CaseId(case_id),
                     item: s("item")?,
                     step: s("step")?,
                     step_name: s("step_name")?,

@@ -38,7 +38,7 @@ pub(crate) struct Prepared {
     pub case_row: Option<Vec<Val>>,
     /// The `case_events` row of this commit (5 columns).
     pub events: Vec<Val>,
-    /// `tasks` rows (14 columns): first those that existed and changed, then the
+    /// `tasks` rows (13 columns): first those that existed and changed, then the
     /// `opened_tasks` new ones.
     pub tasks: Vec<Vec<Val>>,
     pub opened_tasks: usize,
@@ -59,12 +59,12 @@ pub(crate) const CASE_UPSERT: &str = "INSERT INTO cases (id, number, unit, towns
 pub(crate) const CASE_UPSERT_TAIL: &str =
     " ON CONFLICT (id) DO UPDATE SET status = excluded.status, status_at = excluded.status_at";
 pub(crate) const EVENT_TARGET: &str = "case_events (case_id, seq, last_seq, at, events)";
-pub(crate) const TASK_COLUMNS: &str = "id, case_id, n, item, step, step_name, department, level, region, region_path, \
+pub(crate) const TASK_COLUMNS: &str = "case_id, n, item, step, step_name, department, level, region, region_path, \
      status, due_on, opened_at, decided_at";
 pub(crate) const TASK_UPSERT_TAIL: &str = " ON CONFLICT (case_id, n) DO UPDATE SET status = excluded.status, \
      due_on = excluded.due_on, decided_at = excluded.decided_at";
-pub(crate) const TASK_UPSERT: &str = "INSERT INTO tasks (id, case_id, n, item, step, step_name, department, level, \
-     region, region_path, status, due_on, opened_at, decided_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) \
+pub(crate) const TASK_UPSERT: &str = "INSERT INTO tasks (case_id, n, item, step, step_name, department, level, \
+     region, region_path, status, due_on, opened_at, decided_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) \
      ON CONFLICT (case_id, n) DO UPDATE SET status = excluded.status, due_on = excluded.due_on, \
      decided_at = excluded.decided_at";
 /// A changed task, in place: what [`TASK_UPSERT`] updates on a conflict, keyed by case and
@@ -75,7 +75,22 @@ pub(crate) const TASK_UPDATE: &str =
 /// The values of [`TASK_UPDATE`] in a `tasks` row (of [`TASK_COLUMNS`]): status, due_on,
 /// decided_at, case_id, n.
 pub(crate) fn task_update_values(row: &[Val]) -> [&Val; 5] {
-    [&row[10], &row[11], &row[13], &row[1], &row[2]]
+    [&row[9], &row[10], &row[12], &row[0], &row[1]]
+}
+
+/// A task's id: its case's id and its number within the case (`domain::workflow`'s form; the
+/// `tasks` table stores the two parts, not the id).
+pub(crate) fn task_id(case_id: &str, n: i64) -> String {
+    format!("{case_id}.{n}")
+}
+
+/// The number in a task id of the case, if the id is exactly [`task_id`] of it.
+fn task_number(case_id: &str, task_id: &str) -> Option<i64> {
+    let digits = task_id.strip_prefix(case_id)?.strip_prefix('.')?;
+    let canonical = !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits == "0" || !digits.starts_with('0'));
+    canonical.then(|| digits.parse().ok()).flatten()
 }
 
 pub(crate) const FORM_INSERT: &str =
@@ -102,8 +117,10 @@ pub(crate) fn prepare(vault: &Vault, commit: CaseCommit) -> Result<Prepared, Sto
     let mut json = Vec::with_capacity(1024 * commit.events.len());
     serde_json::to_writer(&mut json, &commit.events)
         .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let key = Val::case_key(&case_id)
+        .ok_or_else(|| StoreError::Corrupt(format!("case id {case_id} is not a UUID")))?;
     let events = vec![
-        Val::text(case_id.clone()),
+        key,
         Val::Int(i64::try_from(first.seq).unwrap_or(i64::MAX)),
         Val::Int(i64::try_from(last.seq).unwrap_or(i64::MAX)),
         Val::time(last.at),
@@ -134,12 +151,11 @@ pub(crate) fn prepare(vault: &Vault, commit: CaseCommit) -> Result<Prepared, Sto
         .tasks
         .into_iter()
         .map(|t| {
-            let n =
-                t.id.rsplit_once('.')
-                    .and_then(|(_, n)| n.parse::<i64>().ok())
-                    .unwrap_or(0);
-            vec![
-                Val::Text(t.id),
+            // The table stores the case and the number; the id must be made of exactly them.
+            let n = task_number(&t.case_id.0, &t.id).ok_or_else(|| {
+                StoreError::Corrupt(format!("task id {} is not <case id>.<number>", t.id))
+            })?;
+            Ok(vec![
                 Val::Text(t.case_id.0),
                 Val::Int(n),
                 Val::Text(t.item),
@@ -153,9 +169,9 @@ pub(crate) fn prepare(vault: &Vault, commit: CaseCommit) -> Result<Prepared, Sto
                 Val::opt_date(t.due_on),
                 Val::time(t.opened_at),
                 Val::opt_time(t.decided_at),
-            ]
+            ])
         })
-        .collect();
+        .collect::<Result<_, StoreError>>()?;
     let form = commit.form.map(|f| {
         vec![
             Val::text(case_id.clone()),
@@ -247,4 +263,27 @@ pub(crate) fn set_flag(status_json: &str, field: &str) -> Result<String, StoreEr
     let checked: domain::registry::PersonStatus =
         serde_json::from_value(status).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     serde_json::to_string(&checked).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_task_number_is_read_only_from_the_exact_id_of_the_case() {
+        let case = "019acd2e-5c00-7000-8000-000000000001";
+        assert_eq!(task_number(case, &task_id(case, 7)), Some(7));
+        assert_eq!(task_number(case, &task_id(case, 12)), Some(12));
+        for bad in [
+            format!("{case}.07"),
+            format!("{case}.+7"),
+            format!("{case}."),
+            format!("{case}.7a"),
+            format!("{case}7"),
+            "other-case.7".to_owned(),
+            format!("{case}.99999999999999999999"),
+        ] {
+            assert_eq!(task_number(case, &bad), None, "{bad}");
+        }
+    }
 }

@@ -179,7 +179,7 @@ impl service::inbox::InboxStore for Db {
         q: &service::inbox::InboxSelect<'_>,
     ) -> Result<Vec<service::inbox::InboxRow>, StoreError> {
         let mut sql = String::from(
-            "SELECT t.id, t.case_id, c.number, t.item, t.step_name, t.region, t.due_on, t.opened_at \
+            "SELECT t.n, t.case_id, c.number, t.item, t.step_name, t.region, t.due_on, t.opened_at \
              FROM tasks t JOIN cases c ON c.id = t.case_id \
              WHERE t.status = 'open' AND t.department = $1 AND (t.region_path = $2 OR t.region_path LIKE $3)",
         );
@@ -222,9 +222,11 @@ impl service::inbox::InboxStore for Db {
             .map(|r| {
                 let s = |c: &str| r.try_get::<String, _>(c).map_err(db_error);
                 let micros: i64 = r.try_get("opened_at").map_err(db_error)?;
+                let case_id = s("case_id")?;
+                let n: i64 = r.try_get("n").map_err(db_error)?;
                 Ok(service::inbox::InboxRow {
-                    task_id: s("id")?,
-                    case_id: CaseId(s("case_id")?),
+                    task_id: crate::prepare::task_id(&case_id, n),
+                    case_id: CaseId(case_id),
                     case_number: r.try_get("number").map_err(db_error)?,
                     item: s("item")?,
                     step_name: s("step_name")?,

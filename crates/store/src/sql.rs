@@ -59,6 +59,13 @@ impl Val {
     pub fn text(s: impl Into<String>) -> Val {
         Val::Text(s.into())
     }
+    /// A case's id as the 16 bytes of its UUID: the form the hot tables' keys store (ADR 0007,
+    /// item 2). `None` for text that is not a UUID, which no stored case has.
+    pub fn case_key(id: &str) -> Option<Val> {
+        uuid::Uuid::try_parse(id)
+            .ok()
+            .map(|u| Val::Blob(u.as_bytes().to_vec()))
+    }
 }
 
 pub(crate) fn query(sql: String) -> Query<'static> {

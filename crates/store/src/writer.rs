@@ -179,7 +179,7 @@ pub(crate) async fn write(
     // One row per case and per task (the last commit of the batch wins), as PostgreSQL will not
     // update one row twice in one statement.
     let mut cases: BTreeMap<&str, Vec<Val>> = BTreeMap::new();
-    let mut tasks: BTreeMap<String, Vec<Val>> = BTreeMap::new();
+    let mut tasks: BTreeMap<(&str, i64), Vec<Val>> = BTreeMap::new();
     let mut events = Vec::new();
     let mut forms = Vec::new();
     let mut keys = Vec::new();
@@ -193,8 +193,9 @@ pub(crate) async fn write(
             cases.insert(c.case_id.as_str(), row);
         }
         for t in &c.tasks {
-            if let Some(Val::Text(id)) = t.first() {
-                tasks.insert(id.clone(), t.clone());
+            // Keyed by the row's case and number (its first two columns).
+            if let [Val::Text(case), Val::Int(n), ..] = t.as_slice() {
+                tasks.insert((case.as_str(), *n), t.clone());
             }
         }
         events.push(c.events.clone());
@@ -233,7 +234,7 @@ pub(crate) async fn write(
         engine,
         &task_head,
         crate::prepare::TASK_UPSERT_TAIL,
-        14,
+        13,
         tasks.into_values().collect(),
     )
     .await?;

@@ -790,9 +790,9 @@ async fn a_timeline_written_as_json_before_compression_still_reads() {
 
         // The submission's row is a frame, far smaller than its JSON; make it JSON again, as a
         // row written before the change (on PostgreSQL: its UTF-8 bytes, as the migration left them).
+        let key = case_key_sql(t.engine, &case.0);
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT events FROM case_events WHERE case_id = '{}' AND seq = 1",
-            case.0
+            "SELECT events FROM case_events WHERE case_id = {key} AND seq = 1"
         )))
         .fetch_one(db.pool())
         .await
@@ -813,8 +813,7 @@ async fn a_timeline_written_as_json_before_compression_still_reads() {
             store::Engine::Postgres => format!("convert_to({literal}, 'UTF8')"),
         };
         sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE case_events SET events = {value} WHERE case_id = '{}' AND seq = 1",
-            case.0
+            "UPDATE case_events SET events = {value} WHERE case_id = {key} AND seq = 1"
         )))
         .execute(db.pool())
         .await
@@ -830,5 +829,134 @@ async fn a_timeline_written_as_json_before_compression_still_reads() {
         assert_eq!(mixed.case, *accepted, "{:?}", t.engine);
         assert_eq!(mixed.case.status, CaseStatus::InProgress);
         t.drop_db().await;
+    }
+}
+
+/// A case's key in the hot tables (the 16 bytes of its UUID, ADR 0007) as an SQL literal.
+fn case_key_sql(engine: store::Engine, case_id: &str) -> String {
+    let hex = case_id.replace('-', "");
+    match engine {
+        store::Engine::Sqlite => format!("x'{hex}'"),
+        store::Engine::Postgres => format!("decode('{hex}', 'hex')"),
+    }
+}
+
+/// Migration 0006 rewrites rows written before it (ADR 0007): timeline keys from the case id's
+/// text to its 16 bytes, and the tasks table without its id column. The rows are put back in
+/// their earlier form, the migration is run again, and the case reads the same and goes on.
+#[tokio::test]
+async fn rows_written_before_the_compact_keys_are_rewritten_by_the_migration() {
+    for t in support::engines().await {
+        let clock = FakeClock::at("2026-11-30");
+        let db = t.open(true, 4).await;
+        support::store_catalog(&db).await;
+        let a = support::platform(db.clone(), &clock);
+        let id = testkit::id_number("321302", "19700404", 41);
+        let req = testkit::application(
+            a.catalogs.current(),
+            &id,
+            "孙八",
+            &["cert.new", "subsidy.nursing"],
+            &[],
+        );
+        let case = a.submit(&clerk(), req).await.unwrap().case_id;
+        accept(&a, &case).await.unwrap();
+        let before = a.case(&case).await.unwrap();
+        let tasks_before = db.case_tasks(&case).await.unwrap();
+        assert!(!tasks_before.is_empty());
+
+        // One connection, one transaction: the pool's other connections see all of it or none.
+        let mut tx = db.pool().begin().await.unwrap();
+        for sql in back_to_text_keys(t.engine) {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+        let text_key: String = {
+            use sqlx::Row;
+            sqlx::query("SELECT case_id FROM case_events WHERE seq = 1")
+                .fetch_one(db.pool())
+                .await
+                .unwrap()
+                .try_get("case_id")
+                .unwrap()
+        };
+        assert_eq!(
+            text_key, case.0,
+            "{:?}: the rows are back in text",
+            t.engine
+        );
+        db.close().await;
+
+        // Opening runs the migrations: 0006 again, over the rows in their earlier form.
+        let db = t.open(true, 4).await;
+        let b = support::platform(db.clone(), &clock);
+        let after = b.case(&case).await.unwrap();
+        assert_eq!(after.case, before.case, "{:?}", t.engine);
+        assert_eq!(
+            db.case_tasks(&case).await.unwrap(),
+            tasks_before,
+            "{:?}",
+            t.engine
+        );
+        // And the case goes on: the assessment's task is found and decided in place.
+        decide_open(
+            &b,
+            &case,
+            "cert.new",
+            Decision::Approve {
+                assessment: Some(Assessment {
+                    category: DisabilityCategory::Physical,
+                    grade: DisabilityGrade::new(1).unwrap(),
+                    lower_limb: false,
+                }),
+                note: None,
+            },
+        )
+        .await;
+        let tasks = db.case_tasks(&case).await.unwrap();
+        assert_eq!(tasks.len(), tasks_before.len() + 1, "{:?}", t.engine);
+        assert_eq!(tasks[0].status, "done", "{:?}", t.engine);
+        db.close().await;
+        t.drop_db().await;
+    }
+}
+
+/// Statements that put `case_events` and `tasks` back as migration 0005 left them and forget
+/// that 0006 ran.
+fn back_to_text_keys(engine: store::Engine) -> Vec<String> {
+    let uuid = |h: &str| {
+        format!(
+            "lower(substr({h}, 1, 8) || '-' || substr({h}, 9, 4) || '-' || substr({h}, 13, 4) \
+             || '-' || substr({h}, 17, 4) || '-' || substr({h}, 21, 12))"
+        )
+    };
+    match engine {
+        store::Engine::Sqlite => vec![
+            "CREATE TABLE case_events_text (case_id TEXT NOT NULL, seq BIGINT NOT NULL, \
+             last_seq BIGINT NOT NULL, at BIGINT NOT NULL, events TEXT NOT NULL, \
+             PRIMARY KEY (case_id, seq))"
+                .into(),
+            format!(
+                "INSERT INTO case_events_text SELECT {}, seq, last_seq, at, events FROM case_events",
+                uuid("hex(case_id)")
+            ),
+            "DROP TABLE case_events".into(),
+            "ALTER TABLE case_events_text RENAME TO case_events".into(),
+            "ALTER TABLE tasks ADD COLUMN id TEXT".into(),
+            "UPDATE tasks SET id = case_id || '.' || n".into(),
+            "DELETE FROM _sqlx_migrations WHERE version = 6".into(),
+        ],
+        store::Engine::Postgres => vec![
+            format!(
+                "ALTER TABLE case_events ALTER COLUMN case_id TYPE TEXT USING {}",
+                uuid("encode(case_id, 'hex')")
+            ),
+            "ALTER TABLE tasks ADD COLUMN id TEXT".into(),
+            "UPDATE tasks SET id = case_id || '.' || n".into(),
+            "DELETE FROM _sqlx_migrations WHERE version = 6".into(),
+        ],
     }
 }

@@ -44,7 +44,11 @@ pub async fn read(db: &Db, cases: &HashMap<String, CaseTag>) -> anyhow::Result<V
     .context("reading case_events")?;
     let mut samples = Vec::with_capacity(rows.len());
     for row in rows {
-        let case: String = row.try_get("case_id")?;
+        // The key holds the id's 16 bytes (ADR 0007, item 2).
+        let key: Vec<u8> = row.try_get("case_id")?;
+        let case = uuid::Uuid::from_slice(&key)
+            .map_err(|e| anyhow!("a timeline row whose case key is not a UUID: {e}"))?
+            .to_string();
         let stored: Vec<u8> = row.try_get("events")?;
         let json = store::timeline::decode(&stored)
             .map_err(|e| anyhow!("case {case}: {e}"))?

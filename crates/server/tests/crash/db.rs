@@ -141,7 +141,17 @@ pub async fn check(
     )
     .await
     {
-        let case = text(&r, "case_id");
+        // The key holds the case id's 16 bytes (ADR 0007).
+        let key = r
+            .try_get::<Vec<u8>, _>("case_id")
+            .unwrap_or_else(|e| panic!("column case_id: {e}"));
+        let case = match uuid::Uuid::from_slice(&key) {
+            Ok(id) => id.to_string(),
+            Err(e) => {
+                p(format!("a timeline row's case key is not a UUID: {e}"));
+                continue;
+            }
+        };
         let (seq, last) = (int(&r, "seq"), int(&r, "last_seq"));
         let timeline = timelines.entry(case.clone()).or_default();
         let expected = i64::try_from(timeline.len()).unwrap_or(0) + 1;
@@ -182,11 +192,12 @@ pub async fn check(
     }
 
     let mut tasks: BTreeMap<String, BTreeMap<String, (i64, String)>> = BTreeMap::new();
-    for r in rows(&pool, "SELECT id, case_id, n, status FROM tasks").await {
+    for r in rows(&pool, "SELECT case_id, n, status FROM tasks").await {
+        let (case, n) = (text(&r, "case_id"), int(&r, "n"));
         tasks
-            .entry(text(&r, "case_id"))
+            .entry(case.clone())
             .or_default()
-            .insert(text(&r, "id"), (int(&r, "n"), text(&r, "status")));
+            .insert(format!("{case}.{n}"), (n, text(&r, "status")));
     }
     let mut forms: BTreeMap<String, Vec<(i64, i64)>> = BTreeMap::new();
     for r in rows(
