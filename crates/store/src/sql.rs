@@ -60,10 +60,13 @@ impl Val {
         Val::Text(s.into())
     }
     /// A case's id as the 16 bytes of its UUID: the form the hot tables' keys store (ADR 0007,
-    /// item 2). `None` for text that is not a UUID, which no stored case has.
+    /// item 2). `None` for text that is not a UUID in its one canonical form (hyphenated, lower
+    /// case — as `service::clock::new_id` makes every case id), so that no two texts share a key.
     pub fn case_key(id: &str) -> Option<Val> {
-        uuid::Uuid::try_parse(id)
-            .ok()
+        let canonical = id.len() == 36 && !id.bytes().any(|b| b.is_ascii_uppercase());
+        canonical
+            .then(|| uuid::Uuid::try_parse(id).ok())
+            .flatten()
             .map(|u| Val::Blob(u.as_bytes().to_vec()))
     }
 }
@@ -200,5 +203,24 @@ mod tests {
             for_engine("UPDATE t SET a = ? WHERE b = ?", Engine::Postgres),
             "UPDATE t SET a = $1 WHERE b = $2"
         );
+    }
+
+    #[test]
+    fn a_case_key_is_made_only_from_the_canonical_text_of_a_uuid() {
+        let id = "019acd2e-5c00-7000-8000-00000000000a";
+        let Some(Val::Blob(key)) = Val::case_key(id) else {
+            panic!("no key for {id}")
+        };
+        assert_eq!(uuid::Uuid::from_slice(&key).unwrap().to_string(), id);
+        for other in [
+            "019ACD2E-5C00-7000-8000-00000000000A",
+            "019acd2e5c0070008000000000000000a",
+            "{019acd2e-5c00-7000-8000-00000000000a}",
+            "urn:uuid:019acd2e-5c00-7000-8000-00000000000a",
+            "c-1",
+            "",
+        ] {
+            assert!(Val::case_key(other).is_none(), "{other}");
+        }
     }
 }
