@@ -116,9 +116,13 @@ impl CaseStore for Db {
     }
 
     async fn case_tasks(&self, id: &CaseId) -> Result<Vec<TaskRow>, StoreError> {
+        // No stored case has an id that is not a UUID (`Val::case_key`).
+        let Some(key) = Val::case_key(&id.0) else {
+            return Ok(Vec::new());
+        };
         let rows = bind_all(
             query("SELECT * FROM tasks WHERE case_id = $1 ORDER BY n".into()),
-            [Val::text(id.0.clone())],
+            [key],
         )
         .fetch_all(&self.inner.pool)
         .await
@@ -126,11 +130,10 @@ impl CaseStore for Db {
         rows.iter()
             .map(|r| {
                 let s = |c: &str| r.try_get::<String, _>(c).map_err(db_error);
-                let case_id = s("case_id")?;
                 let n: i64 = r.try_get("n").map_err(db_error)?;
                 Ok(TaskRow {
-                    id: crate::prepare::task_id(&case_id, n),
-                    case_id: CaseId(case_id),
+                    id: crate::prepare::task_id(&id.0, n),
+                    case_id: id.clone(),
                     item: s("item")?,
                     step: s("step")?,
                     step_name: s("step_name")?,

@@ -155,8 +155,11 @@ pub(crate) fn prepare(vault: &Vault, commit: CaseCommit) -> Result<Prepared, Sto
             let n = task_number(&t.case_id.0, &t.id).ok_or_else(|| {
                 StoreError::Corrupt(format!("task id {} is not <case id>.<number>", t.id))
             })?;
+            let key = Val::case_key(&t.case_id.0).ok_or_else(|| {
+                StoreError::Corrupt(format!("case id {} is not a UUID", t.case_id.0))
+            })?;
             Ok(vec![
-                Val::Text(t.case_id.0),
+                key,
                 Val::Int(n),
                 Val::Text(t.item),
                 Val::Text(t.step),

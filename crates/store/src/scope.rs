@@ -73,6 +73,10 @@ impl ScopeStore for Db {
         department: &str,
         scope: &Scope,
     ) -> Result<Option<String>, StoreError> {
+        // No stored case has an id that is not a UUID (`Val::case_key`).
+        let Some(key) = Val::case_key(&case.0) else {
+            return Ok(None);
+        };
         let row = bind_all(
             query(
                 "SELECT status FROM tasks WHERE case_id = $1 AND n = $2 AND department = $3 \
@@ -80,7 +84,7 @@ impl ScopeStore for Db {
                     .into(),
             ),
             [
-                Val::text(case.0.clone()),
+                key,
                 Val::Int(n),
                 Val::text(department),
                 Val::text(scope.0.clone()),
@@ -100,6 +104,9 @@ impl ScopeStore for Db {
         department: &str,
         scope: &Scope,
     ) -> Result<bool, StoreError> {
+        let Some(key) = Val::case_key(&case.0) else {
+            return Ok(false);
+        };
         let row = bind_all(
             query(
                 "SELECT COUNT(*) AS n FROM tasks WHERE case_id = $1 AND department = $2 \
@@ -107,7 +114,7 @@ impl ScopeStore for Db {
                     .into(),
             ),
             [
-                Val::text(case.0.clone()),
+                key,
                 Val::text(department),
                 Val::text(scope.0.clone()),
                 below(scope),
@@ -178,10 +185,12 @@ impl service::inbox::InboxStore for Db {
         &self,
         q: &service::inbox::InboxSelect<'_>,
     ) -> Result<Vec<service::inbox::InboxRow>, StoreError> {
-        let mut sql = String::from(
-            "SELECT t.n, t.case_id, c.number, t.item, t.step_name, t.region, t.due_on, t.opened_at \
-             FROM tasks t JOIN cases c ON c.id = t.case_id \
+        // The tasks' key holds the case id's 16 bytes, the cases' the text (ADR 0007).
+        let mut sql = format!(
+            "SELECT t.n, c.id AS case_id, c.number, t.item, t.step_name, t.region, t.due_on, t.opened_at \
+             FROM tasks t JOIN cases c ON c.id = {} \
              WHERE t.status = 'open' AND t.department = $1 AND (t.region_path = $2 OR t.region_path LIKE $3)",
+            crate::sql::case_id_text(self.inner.engine, "t.case_id")
         );
         let mut values = vec![
             Val::text(q.department),

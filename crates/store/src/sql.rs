@@ -71,6 +71,25 @@ impl Val {
     }
 }
 
+/// SQL for the canonical text of a case key held in `column` (the inverse of
+/// [`Val::case_key`]), for joining a table keyed by bytes to one keyed by text.
+pub(crate) fn case_id_text(engine: Engine, column: &str) -> String {
+    match engine {
+        Engine::Sqlite => {
+            let part = |from: usize, len: usize| format!("substr(hex({column}), {from}, {len})");
+            format!(
+                "lower({} || '-' || {} || '-' || {} || '-' || {} || '-' || {})",
+                part(1, 8),
+                part(9, 4),
+                part(13, 4),
+                part(17, 4),
+                part(21, 12)
+            )
+        }
+        Engine::Postgres => format!("CAST(CAST(encode({column}, 'hex') AS uuid) AS text)"),
+    }
+}
+
 pub(crate) fn query(sql: String) -> Query<'static> {
     sqlx::query(AssertSqlSafe(sql))
 }

@@ -179,7 +179,7 @@ pub(crate) async fn write(
     // One row per case and per task (the last commit of the batch wins), as PostgreSQL will not
     // update one row twice in one statement.
     let mut cases: BTreeMap<&str, Vec<Val>> = BTreeMap::new();
-    let mut tasks: BTreeMap<(&str, i64), Vec<Val>> = BTreeMap::new();
+    let mut tasks: BTreeMap<(&[u8], i64), Vec<Val>> = BTreeMap::new();
     let mut events = Vec::new();
     let mut forms = Vec::new();
     let mut keys = Vec::new();
@@ -194,8 +194,8 @@ pub(crate) async fn write(
         }
         for t in &c.tasks {
             // Keyed by the row's case and number (its first two columns).
-            if let [Val::Text(case), Val::Int(n), ..] = t.as_slice() {
-                tasks.insert((case.as_str(), *n), t.clone());
+            if let [Val::Blob(case), Val::Int(n), ..] = t.as_slice() {
+                tasks.insert((case.as_slice(), *n), t.clone());
             }
         }
         events.push(c.events.clone());

@@ -841,9 +841,10 @@ fn case_key_sql(engine: store::Engine, case_id: &str) -> String {
     }
 }
 
-/// Migration 0006 rewrites rows written before it (ADR 0007): timeline keys from the case id's
-/// text to its 16 bytes, and the tasks table without its id column. The rows are put back in
-/// their earlier form, the migration is run again, and the case reads the same and goes on.
+/// Migrations 0006 and 0007 rewrite rows written before them (ADR 0007): timeline and task keys
+/// from the case id's text to its 16 bytes, and the tasks table without its id column. The rows
+/// are put back in their earlier form, the migrations are run again, and the case reads the same
+/// and goes on.
 #[tokio::test]
 async fn rows_written_before_the_compact_keys_are_rewritten_by_the_migration() {
     for t in support::engines().await {
@@ -874,23 +875,21 @@ async fn rows_written_before_the_compact_keys_are_rewritten_by_the_migration() {
                 .unwrap();
         }
         tx.commit().await.unwrap();
-        let text_key: String = {
+        for table in ["case_events", "tasks"] {
             use sqlx::Row;
-            sqlx::query("SELECT case_id FROM case_events WHERE seq = 1")
-                .fetch_one(db.pool())
-                .await
-                .unwrap()
-                .try_get("case_id")
-                .unwrap()
-        };
-        assert_eq!(
-            text_key, case.0,
-            "{:?}: the rows are back in text",
-            t.engine
-        );
+            let text_key: String = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT case_id FROM {table} LIMIT 1"
+            )))
+            .fetch_one(db.pool())
+            .await
+            .unwrap()
+            .try_get("case_id")
+            .unwrap();
+            assert_eq!(text_key, case.0, "{:?}: {table} is back in text", t.engine);
+        }
         db.close().await;
 
-        // Opening runs the migrations: 0006 again, over the rows in their earlier form.
+        // Opening runs the migrations: 0006 and 0007 again, over the rows in their earlier form.
         let db = t.open(true, 4).await;
         let b = support::platform(db.clone(), &clock);
         let after = b.case(&case).await.unwrap();
@@ -925,7 +924,7 @@ async fn rows_written_before_the_compact_keys_are_rewritten_by_the_migration() {
 }
 
 /// Statements that put `case_events` and `tasks` back as migration 0005 left them and forget
-/// that 0006 ran.
+/// that 0006 and 0007 ran.
 fn back_to_text_keys(engine: store::Engine) -> Vec<String> {
     let uuid = |h: &str| {
         format!(
@@ -945,18 +944,37 @@ fn back_to_text_keys(engine: store::Engine) -> Vec<String> {
             ),
             "DROP TABLE case_events".into(),
             "ALTER TABLE case_events_text RENAME TO case_events".into(),
-            "ALTER TABLE tasks ADD COLUMN id TEXT".into(),
-            "UPDATE tasks SET id = case_id || '.' || n".into(),
-            "DELETE FROM _sqlx_migrations WHERE version = 6".into(),
+            "CREATE TABLE tasks_text (id TEXT NOT NULL, case_id TEXT NOT NULL, n BIGINT NOT NULL, \
+             item TEXT NOT NULL, step TEXT NOT NULL, step_name TEXT NOT NULL, \
+             department TEXT NOT NULL, level TEXT NOT NULL, region TEXT NOT NULL, \
+             region_path TEXT NOT NULL, status TEXT NOT NULL, due_on TEXT, \
+             opened_at BIGINT NOT NULL, decided_at BIGINT, PRIMARY KEY (case_id, n))"
+                .into(),
+            format!(
+                "INSERT INTO tasks_text SELECT {0} || '.' || n, {0}, n, item, step, step_name, \
+                 department, level, region, region_path, status, due_on, opened_at, decided_at \
+                 FROM tasks",
+                uuid("hex(case_id)")
+            ),
+            "DROP TABLE tasks".into(),
+            "ALTER TABLE tasks_text RENAME TO tasks".into(),
+            "CREATE INDEX tasks_inbox ON tasks (department, region_path, due_on) \
+             WHERE status = 'open'"
+                .into(),
+            "DELETE FROM _sqlx_migrations WHERE version IN (6, 7)".into(),
         ],
         store::Engine::Postgres => vec![
             format!(
                 "ALTER TABLE case_events ALTER COLUMN case_id TYPE TEXT USING {}",
                 uuid("encode(case_id, 'hex')")
             ),
+            format!(
+                "ALTER TABLE tasks ALTER COLUMN case_id TYPE TEXT USING {}",
+                uuid("encode(case_id, 'hex')")
+            ),
             "ALTER TABLE tasks ADD COLUMN id TEXT".into(),
             "UPDATE tasks SET id = case_id || '.' || n".into(),
-            "DELETE FROM _sqlx_migrations WHERE version = 6".into(),
+            "DELETE FROM _sqlx_migrations WHERE version IN (6, 7)".into(),
         ],
     }
 }

@@ -193,7 +193,15 @@ pub async fn check(
 
     let mut tasks: BTreeMap<String, BTreeMap<String, (i64, String)>> = BTreeMap::new();
     for r in rows(&pool, "SELECT case_id, n, status FROM tasks").await {
-        let (case, n) = (text(&r, "case_id"), int(&r, "n"));
+        // The key holds the case id's 16 bytes (ADR 0007).
+        let key = r
+            .try_get::<Vec<u8>, _>("case_id")
+            .unwrap_or_else(|e| panic!("column case_id: {e}"));
+        let Ok(case) = uuid::Uuid::from_slice(&key).map(|id| id.to_string()) else {
+            p("a task row's case key is not a UUID".to_owned());
+            continue;
+        };
+        let n = int(&r, "n");
         tasks
             .entry(case.clone())
             .or_default()
