@@ -132,7 +132,7 @@ impl CaseStore for Db {
                 let s = |c: &str| r.try_get::<String, _>(c).map_err(db_error);
                 let n: i64 = r.try_get("n").map_err(db_error)?;
                 Ok(TaskRow {
-                    id: crate::prepare::task_id(&id.0, n),
+                    id: id.task_id(n),
                     case_id: id.clone(),
                     item: s("item")?,
                     step: s("step")?,

@@ -78,13 +78,8 @@ pub(crate) fn task_update_values(row: &[Val]) -> [&Val; 5] {
     [&row[9], &row[10], &row[12], &row[0], &row[1]]
 }
 
-/// A task's id: its case's id and its number within the case (`domain::workflow`'s form; the
+/// The number in a task id of the case, if the id is exactly `CaseId::task_id` of it (the
 /// `tasks` table stores the two parts, not the id).
-pub(crate) fn task_id(case_id: &str, n: i64) -> String {
-    format!("{case_id}.{n}")
-}
-
-/// The number in a task id of the case, if the id is exactly [`task_id`] of it.
 fn task_number(case_id: &str, task_id: &str) -> Option<i64> {
     let digits = task_id.strip_prefix(case_id)?.strip_prefix('.')?;
     let canonical = !digits.is_empty()
@@ -120,7 +115,7 @@ pub(crate) fn prepare(vault: &Vault, commit: CaseCommit) -> Result<Prepared, Sto
     let key = Val::case_key(&case_id)
         .ok_or_else(|| StoreError::Corrupt(format!("case id {case_id} is not a UUID")))?;
     let events = vec![
-        key,
+        key.clone(),
         Val::Int(i64::try_from(first.seq).unwrap_or(i64::MAX)),
         Val::Int(i64::try_from(last.seq).unwrap_or(i64::MAX)),
         Val::time(last.at),
@@ -155,11 +150,16 @@ pub(crate) fn prepare(vault: &Vault, commit: CaseCommit) -> Result<Prepared, Sto
             let n = task_number(&t.case_id.0, &t.id).ok_or_else(|| {
                 StoreError::Corrupt(format!("task id {} is not <case id>.<number>", t.id))
             })?;
-            let key = Val::case_key(&t.case_id.0).ok_or_else(|| {
-                StoreError::Corrupt(format!("case id {} is not a UUID", t.case_id.0))
-            })?;
+            // A commit's tasks are its case's: the key made above, not parsed again.
+            let task_key = if t.case_id.0 == case_id {
+                key.clone()
+            } else {
+                Val::case_key(&t.case_id.0).ok_or_else(|| {
+                    StoreError::Corrupt(format!("case id {} is not a UUID", t.case_id.0))
+                })?
+            };
             Ok(vec![
-                key,
+                task_key,
                 Val::Int(n),
                 Val::Text(t.item),
                 Val::Text(t.step),
@@ -275,8 +275,9 @@ mod tests {
     #[test]
     fn a_task_number_is_read_only_from_the_exact_id_of_the_case() {
         let case = "019acd2e-5c00-7000-8000-000000000001";
-        assert_eq!(task_number(case, &task_id(case, 7)), Some(7));
-        assert_eq!(task_number(case, &task_id(case, 12)), Some(12));
+        let id = domain::workflow::CaseId(case.to_owned());
+        assert_eq!(task_number(case, &id.task_id(7)), Some(7));
+        assert_eq!(task_number(case, &id.task_id(12)), Some(12));
         for bad in [
             format!("{case}.07"),
             format!("{case}.+7"),

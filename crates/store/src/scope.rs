@@ -231,11 +231,11 @@ impl service::inbox::InboxStore for Db {
             .map(|r| {
                 let s = |c: &str| r.try_get::<String, _>(c).map_err(db_error);
                 let micros: i64 = r.try_get("opened_at").map_err(db_error)?;
-                let case_id = s("case_id")?;
+                let case_id = CaseId(s("case_id")?);
                 let n: i64 = r.try_get("n").map_err(db_error)?;
                 Ok(service::inbox::InboxRow {
-                    task_id: crate::prepare::task_id(&case_id, n),
-                    case_id: CaseId(case_id),
+                    task_id: case_id.task_id(n),
+                    case_id,
                     case_number: r.try_get("number").map_err(db_error)?,
                     item: s("item")?,
                     step_name: s("step_name")?,

@@ -19,6 +19,13 @@ use crate::rules::{Facts, Verdict};
 #[serde(transparent)]
 pub struct CaseId(pub String);
 
+impl CaseId {
+    /// The id of the case's `n`th task (counted from 1): `<case id>.<n>`.
+    pub fn task_id(&self, n: impl std::fmt::Display) -> String {
+        format!("{}.{n}", self.0)
+    }
+}
+
 /// How the application came in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

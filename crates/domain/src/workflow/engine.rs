@@ -311,7 +311,7 @@ impl<'a> Working<'a> {
         };
         let region = self.case.place.route(step.level).clone();
         let region_path = self.case.place.path_to(&region);
-        let task = format!("{}.{}", self.case.id.0, self.case.tasks.len() + 1);
+        let task = self.case.id.task_id(self.case.tasks.len() + 1);
         self.emit_system(EventKind::TaskOpened {
             task,
             item: code.clone(),
